@@ -1,0 +1,1 @@
+"""The eight departments shipped with medrecord, each an ordinary department plugin."""

@@ -1,0 +1,30 @@
+"""The agent state of the dermatology intake."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field
+
+from medrecord.state import AgentState, DiagnosisCandidate, StateModel
+
+__all__ = ["DermatologyState", "SkinAnalysis"]
+
+
+class SkinAnalysis(StateModel):
+    """The AI analysis of one skin photo."""
+
+    timestamp: dt.datetime | None = None
+    image_url: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class DermatologyState(AgentState):
+    """Dermatology state: where the skin problem is, photo analyses and care advice."""
+
+    skin_location: str | None = None
+    skin_analyses: list[SkinAnalysis] = Field(default_factory=list)
+    possible_conditions: list[DiagnosisCandidate] = Field(default_factory=list)
+    care_advice: str | None = None
+    need_offline_visit: bool | None = None

@@ -1,0 +1,105 @@
+"""medrecord: unified AI-intake chat sessions and honest medical records.
+
+The public API is re-exported here; submodules not listed in ``__all__`` are internal.
+"""
+
+import logging
+
+from medrecord.aggregation import DEFAULT_MESSAGE_CAP, AggregationResult, SessionSummary, aggregate
+from medrecord.clock import DEFAULT_TIME_ZONE, local_day, resolve_time_zone, utc_now
+from medrecord.database import DEFAULT_DATABASE_URL, create_engine
+from medrecord.departments import (
+    ENTRY_POINT_GROUP,
+    Department,
+    DepartmentRegistry,
+    build_plugin_manager,
+    load_departments,
+)
+from medrecord.errors import (
+    AggregationError,
+    ConfigurationError,
+    DepartmentConflictError,
+    DepartmentError,
+    DuplicateDepartmentError,
+    EventNotFoundError,
+    ImportLineError,
+    InvalidTimeZoneError,
+    MedrecordError,
+    NoUserMessageError,
+    NotFoundError,
+    PluginLoadError,
+    RecordRenderError,
+    SessionNotFoundError,
+    UnknownDepartmentError,
+)
+from medrecord.hookspecs import hookimpl, hookspec
+from medrecord.models import Base, ChatSession, EventStatus, MedicalEvent, Message, MessageType, Sender
+from medrecord.state import (
+    AgentState,
+    DiagnosisCandidate,
+    Recommendations,
+    RiskLevel,
+    StateModel,
+    StateProblem,
+    StateReading,
+    SymptomDetail,
+    SymptomStatus,
+    read_agent_state,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_MESSAGE_CAP",
+    "DEFAULT_TIME_ZONE",
+    "ENTRY_POINT_GROUP",
+    "AgentState",
+    "AggregationError",
+    "AggregationResult",
+    "Base",
+    "ChatSession",
+    "ConfigurationError",
+    "Department",
+    "DepartmentConflictError",
+    "DepartmentError",
+    "DepartmentRegistry",
+    "DiagnosisCandidate",
+    "DuplicateDepartmentError",
+    "EventNotFoundError",
+    "EventStatus",
+    "ImportLineError",
+    "InvalidTimeZoneError",
+    "MedicalEvent",
+    "MedrecordError",
+    "Message",
+    "MessageType",
+    "NoUserMessageError",
+    "NotFoundError",
+    "PluginLoadError",
+    "Recommendations",
+    "RecordRenderError",
+    "RiskLevel",
+    "Sender",
+    "SessionNotFoundError",
+    "SessionSummary",
+    "StateModel",
+    "StateProblem",
+    "StateReading",
+    "SymptomDetail",
+    "SymptomStatus",
+    "UnknownDepartmentError",
+    "__version__",
+    "aggregate",
+    "build_plugin_manager",
+    "create_engine",
+    "hookimpl",
+    "hookspec",
+    "load_departments",
+    "local_day",
+    "read_agent_state",
+    "resolve_time_zone",
+    "utc_now",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,1 @@
+"""Example conversations shipped for the demo command."""

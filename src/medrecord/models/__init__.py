@@ -1,0 +1,20 @@
+"""SQLAlchemy models of the unified tables: ``sessions``, ``messages``, ``medical_events``."""
+
+from medrecord.models.base import Base, metadata
+from medrecord.models.chat_session import ChatSession
+from medrecord.models.medical_event import EventStatus, MedicalEvent
+from medrecord.models.message import Message, MessageType, Sender
+from medrecord.models.types import UTCDateTime, json_type
+
+__all__ = [
+    "Base",
+    "ChatSession",
+    "EventStatus",
+    "MedicalEvent",
+    "Message",
+    "MessageType",
+    "Sender",
+    "UTCDateTime",
+    "json_type",
+    "metadata",
+]
