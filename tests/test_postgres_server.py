@@ -12,7 +12,7 @@ from tests.support.postgres_server import PostgresServer
 
 
 def _require_postgres() -> None:
-    """Skip when PostgreSQL cannot run here, but fail under CI, where it must."""
+    """Skip when PostgreSQL cannot run here, but fail when CI is "true", because CI must run it."""
     reason = postgres_server.unavailable_reason()
     if not reason:
         return
@@ -85,7 +85,7 @@ def test_server_rejects_invalid_database_name(tmp_path: Path) -> None:
 def test_server_methods_need_start() -> None:
     server = PostgresServer()
 
-    with pytest.raises(postgres_server.PostgresServerError, match="call start"):
+    with pytest.raises(postgres_server.PostgresServerError, match="is not running"):
         server.url()
 
     server.stop()

@@ -1,7 +1,7 @@
 """Start a throwaway PostgreSQL server on 127.0.0.1 for the test suite.
 
 The server uses trust authentication and runs with fsync, synchronous_commit and
-full_page_writes off, so its data does not survive a crash: it is for tests only.
+full_page_writes off, so its data does not survive a crash. It is for tests only.
 PostgreSQL refuses to run as root, so when the tests run as root, initdb and pg_ctl
 run as the ``postgres`` OS user that Debian's postgresql package creates.
 """
@@ -42,7 +42,8 @@ _PG_CTL_TIMEOUT_SECONDS = 60
 _START_ATTEMPTS = 3
 _LOG_TAIL_LINES = 30
 
-# Linux limits a Unix socket path to 107 bytes (sun_path is 108 bytes with the NUL).
+# Linux limits a Unix socket path to 107 bytes, because sun_path is 108 bytes with
+# the terminating NUL (unix(7)).
 _MAX_SOCKET_PATH_BYTES = 107
 _SOCKET_FILE_NAME = ".s.PGSQL.65535"
 
@@ -85,32 +86,35 @@ def unavailable_reason() -> str:
     if find_bin_dir() is None:
         return (
             "PostgreSQL server binaries (initdb, pg_ctl) not found by pg_config, "
-            f"in {_DEBIAN_INSTALL_ROOT}/*/bin or on PATH; install Debian's postgresql package"
+            f"in {_DEBIAN_INSTALL_ROOT}/*/bin or on PATH. Install Debian's postgresql package"
         )
     if importlib.util.find_spec("psycopg") is None:
-        return "psycopg is not installed; run: pip install 'psycopg[binary]'"
+        return "psycopg is not installed. Run: pip install 'psycopg[binary]'"
     if os.geteuid() == 0:
         if _server_os_user() is None:
             return (
-                f"tests run as root but the OS user {SERVER_OS_USER!r} does not exist; "
-                "install Debian's postgresql package, which creates it"
+                f"tests run as root but the OS user {SERVER_OS_USER!r} does not exist. "
+                "Install Debian's postgresql package, which creates it"
             )
         if _find_runuser() is None and shutil.which("setpriv") is None:
-            return "tests run as root but neither runuser nor setpriv was found to drop to postgres"
+            return (
+                "tests run as root but neither runuser nor setpriv was found "
+                f"to run the server as {SERVER_OS_USER!r}"
+            )
     return ""
 
 
 def available() -> bool:
-    """Return whether a test server can run here; unavailable_reason() says why not."""
+    """Return whether a test server can run here. unavailable_reason() returns why not."""
     return unavailable_reason() == ""
 
 
 class PostgresServer:
     """PostgreSQL server for tests that listens on 127.0.0.1 only.
 
-    Call start() before url(), create_database() or drop_database(). The server is a
-    context manager that stops it on exit, and a server still running when the
-    interpreter exits is stopped then.
+    Call start() before url(), create_database() or drop_database(). Leaving a
+    ``with`` block stops the server, and an atexit hook stops a server that is still
+    running when the interpreter exits.
     """
 
     def __init__(self, bin_dir: Path | None = None) -> None:
@@ -128,7 +132,7 @@ class PostgresServer:
     def port(self) -> int:
         if self._port is None:
             raise PostgresServerError(
-                "the PostgreSQL test server is not running; call start() first"
+                "the PostgreSQL test server is not running. Call start() first"
             )
         return self._port
 
@@ -143,10 +147,9 @@ class PostgresServer:
     def start(self, base_dir: Path) -> Self:
         """Create a new cluster in a folder under base_dir and start a server on a free port.
 
-        When the test process runs as root and the postgres OS user cannot reach
-        base_dir (pytest's folders under /tmp/pytest-of-root are closed to other users),
-        the cluster goes in a new folder in the system temporary folder instead, and
-        stop() removes that folder.
+        The test process may run as root while the postgres OS user cannot reach
+        base_dir, as with pytest's folders under /tmp/pytest-of-root. Then the cluster
+        goes in a new folder in the system temporary folder, which stop() removes.
         """
         if self._port is not None:
             raise PostgresServerError(
@@ -194,7 +197,7 @@ class PostgresServer:
 
         _check_database_name(name)
         with self._connect() as connection:
-            # WITH (FORCE) exists since PostgreSQL 13.
+            # DROP DATABASE ... WITH (FORCE) was added in PostgreSQL 13.
             if connection.info.server_version >= 130000:
                 statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             else:
@@ -203,7 +206,7 @@ class PostgresServer:
         logger.debug("dropped database %s on port %d", name, self.port)
 
     def stop(self) -> None:
-        """Stop the server with pg_ctl's fast mode; does nothing when it is not running."""
+        """Stop the server with pg_ctl's fast mode. Does nothing when it is not running."""
         if self._port is None:
             return
         atexit.unregister(self._stop_at_exit)
@@ -253,7 +256,7 @@ class PostgresServer:
     def _require_work_dir(self) -> Path:
         if self._work_dir is None:
             raise PostgresServerError(
-                "the PostgreSQL test server has no cluster; call start() first"
+                "the PostgreSQL test server has no cluster. Call start() first"
             )
         return self._work_dir
 
@@ -275,7 +278,7 @@ class PostgresServer:
             shutil.rmtree(work_dir)
             raise PostgresServerError(
                 f"the OS user {SERVER_OS_USER!r} cannot write to {base_dir} "
-                f"or to {work_dir.parent}; pass a base folder that user can reach, "
+                f"or to {work_dir.parent}. Pass a base folder that user can reach, "
                 "or set TMPDIR to one"
             )
         logger.info(
@@ -302,8 +305,8 @@ class PostgresServer:
             "--encoding=UTF8",
             "--no-sync",
         ]
-        # C.UTF-8 sorts by code point like C but classifies non-ASCII characters.
-        # Some systems lack that locale, and then initdb runs with --no-locale.
+        # C.UTF-8 sorts strings by code point, as C does, and upper() and lower() also
+        # convert non-ASCII letters. Where that locale is missing, --no-locale is used.
         for locale_args in (["--locale=C.UTF-8"], ["--no-locale"]):
             result = self._run_server_binary("initdb", [*common_args, *locale_args])
             if result.returncode == 0:
@@ -325,7 +328,8 @@ class PostgresServer:
         if len(os.fsencode(socket_dir / _SOCKET_FILE_NAME)) > _MAX_SOCKET_PATH_BYTES:
             # Tests connect over TCP only, so the server can do without a Unix socket.
             logger.debug(
-                "socket path under %s is too long; starting without a Unix socket", socket_dir
+                "socket path under %s is too long, so the server starts without a Unix socket",
+                socket_dir,
             )
             socket_dir_option = ""
 
@@ -363,7 +367,7 @@ class PostgresServer:
             # a retry or before the error is raised.
             self._run_server_binary("pg_ctl", ["-D", str(self.data_dir), "-m", "immediate", "stop"])
             if "could not bind" in log_tail and attempt < _START_ATTEMPTS:
-                logger.warning("port %d was taken before the server could bind it; retrying", port)
+                logger.warning("port %d was taken before the server could bind it, retrying", port)
                 continue
             raise PostgresServerError(
                 f"pg_ctl start failed with exit code {result.returncode} on {HOST}:{port} "
@@ -508,7 +512,7 @@ def _read_log_tail(log_file: Path, offset: int) -> str:
             log.seek(offset)
             text = log.read().decode("utf-8", errors="replace")
     except OSError as error:
-        return f"(cannot read {log_file}: {error})"
+        return f"(failed to read {log_file}: {error})"
     lines = text.splitlines()[-_LOG_TAIL_LINES:]
     return "\n".join(lines) if lines else "(the server log is empty)"
 

@@ -1,0 +1,31 @@
+"""General practice (全科): any complaint, with the conditions the agent considers."""
+
+from __future__ import annotations
+
+from medrecord import Department, hookimpl
+from medrecord_departments.general.state import GeneralState
+
+__all__ = ["DEPARTMENT", "GeneralState", "medrecord_department"]
+
+DEPARTMENT = Department(
+    code="general",
+    event_agent_type="general",
+    display_names={"zh-CN": "全科", "en": "General Practice"},
+    # "diagnosis" is the agent name of the legacy diagnosis_sessions table.
+    aliases=("diagnosis", "general-practice", "gp", "全科", "全科医学科"),
+    state_schema=GeneralState,
+    template_package=__name__,
+    description={
+        "zh-CN": "常见不适的综合问诊，给出可能的疾病及就诊科室建议。",
+        "en": (
+            "Intake for common complaints of any kind, with possible conditions and the "
+            "department to visit."
+        ),
+    },
+)
+
+
+@hookimpl
+def medrecord_department() -> Department:
+    """Provide the general practice department."""
+    return DEPARTMENT

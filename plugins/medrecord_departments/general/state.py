@@ -1,0 +1,25 @@
+"""The agent state of the general practice intake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from medrecord.state import AgentState, DiagnosisCandidate
+
+__all__ = ["GeneralState"]
+
+
+class GeneralState(AgentState):
+    """General practice state: the conditions the agent considers and its reasoning."""
+
+    possible_diseases: list[DiagnosisCandidate] = Field(default_factory=list)
+    reasoning: str | None = None
+
+    @field_validator("reasoning", mode="before")
+    @classmethod
+    def _blank_to_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value

@@ -1,0 +1,1 @@
+"""Alembic migration scripts of the unified tables (version table ``medrecord_alembic_version``)."""

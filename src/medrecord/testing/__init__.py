@@ -1,0 +1,1 @@
+"""Testing kit for teams that extend medrecord: hypothesis strategies, conformance checks."""
