@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from medrecord.state import AgentState, DiagnosisCandidate
+from medrecord.state.spellings import split_names
 
 __all__ = ["GeneralState"]
 
@@ -16,6 +17,11 @@ class GeneralState(AgentState):
 
     possible_diseases: list[DiagnosisCandidate] = Field(default_factory=list)
     reasoning: str | None = None
+
+    @field_validator("possible_diseases", mode="before")
+    @classmethod
+    def _split_disease_names(cls, value: Any) -> Any:
+        return split_names(value) if isinstance(value, str) else value
 
     @field_validator("reasoning", mode="before")
     @classmethod

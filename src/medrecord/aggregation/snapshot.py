@@ -7,6 +7,7 @@ from typing import Any
 
 from medrecord.aggregation.message_window import MessageWindow, WindowMessage
 from medrecord.departments.department import Department
+from medrecord.errors import ConfigurationError
 from medrecord.models.chat_session import ChatSession
 from medrecord.state import AgentState, StateReading
 
@@ -16,7 +17,9 @@ __all__ = ["build_snapshot", "split_message_cap"]
 def split_message_cap(cap: int) -> tuple[int, int]:
     """Split the snapshot message cap into how many first and last messages to keep."""
     if cap < 2:
-        raise ValueError(f"invalid message cap {cap}: keep at least 2 messages (the first and the last)")
+        raise ConfigurationError(
+            f"invalid message cap {cap}: keep at least 2 messages (the first and the last)"
+        )
     head = (cap + 1) // 2
     return head, cap - head
 
