@@ -25,15 +25,23 @@ from medrecord.errors import (
     ImportLineError,
     InvalidTimeZoneError,
     MedrecordError,
-    NoUserMessageError,
     NotFoundError,
+    NoUserMessageError,
     PluginLoadError,
     RecordRenderError,
     SessionNotFoundError,
     UnknownDepartmentError,
 )
 from medrecord.hookspecs import hookimpl, hookspec
-from medrecord.models import Base, ChatSession, EventStatus, MedicalEvent, Message, MessageType, Sender
+from medrecord.models import (
+    Base,
+    ChatSession,
+    EventStatus,
+    MedicalEvent,
+    Message,
+    MessageType,
+    Sender,
+)
 from medrecord.state import (
     AgentState,
     DiagnosisCandidate,

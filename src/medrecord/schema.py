@@ -46,7 +46,9 @@ def current_revision(engine: Engine) -> str | None:
         return context.get_current_revision()
 
 
-def upgrade_schema(engine: Engine, *, existing_tables: bool = False, revision: str = "head") -> str | None:
+def upgrade_schema(
+    engine: Engine, *, existing_tables: bool = False, revision: str = "head"
+) -> str | None:
     """Create the unified tables or upgrade them to ``revision``; return the new revision.
 
     A database that already holds the production tables but no medrecord version must be

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from medrecord.state import AgentState, RiskLevel, StateModel
+from medrecord.state import AgentState, RiskLevel, StateModel, Timestamp
 from medrecord.state.spellings import RISK_LEVEL_SPELLINGS, canonical_spelling, split_names
 
 __all__ = ["BloodPressureReading", "CardiologyState", "ECGInterpretation"]
@@ -19,7 +18,7 @@ _BLOOD_PRESSURE_TEXT = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})\s*(mmhg)?\s*$"
 class ECGInterpretation(StateModel):
     """The AI interpretation of one ECG (心电图) report."""
 
-    timestamp: dt.datetime | None = None
+    timestamp: Timestamp | None = None
     report_url: str | None = None
     findings: list[str] = Field(default_factory=list)
     risk_level: RiskLevel | None = None
@@ -44,7 +43,7 @@ class BloodPressureReading(StateModel):
     over diastolic.
     """
 
-    timestamp: dt.datetime | None = None
+    timestamp: Timestamp | None = None
     systolic: int | None = Field(default=None, ge=40, le=300)
     diastolic: int | None = Field(default=None, ge=20, le=200)
     pulse: int | None = Field(default=None, ge=20, le=300)
@@ -69,7 +68,7 @@ class BloodPressureReading(StateModel):
         ):
             raise ValueError(
                 f"diastolic pressure {self.diastolic} is not below systolic pressure "
-                f"{self.systolic}; the values are probably swapped"
+                f"{self.systolic}, so the two values are probably swapped or mistyped"
             )
         return self
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import Field
 
-from medrecord.state import AgentState, DiagnosisCandidate, StateModel
+from medrecord.state import AgentState, DiagnosisCandidate, StateModel, Timestamp
 
 __all__ = ["DermatologyState", "SkinAnalysis"]
 
@@ -14,7 +12,7 @@ __all__ = ["DermatologyState", "SkinAnalysis"]
 class SkinAnalysis(StateModel):
     """The AI analysis of one skin photo."""
 
-    timestamp: dt.datetime | None = None
+    timestamp: Timestamp | None = None
     image_url: str | None = None
     conditions: list[str] = Field(default_factory=list)
     confidence: float | None = Field(default=None, ge=0, le=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import re
 from collections.abc import Mapping
@@ -10,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from medrecord.state import AgentState, StateModel
+from medrecord.state import AgentState, StateModel, Timestamp
 from medrecord.state.spellings import canonical_spelling
 
 __all__ = ["EndocrinologyState", "GlucoseContext", "GlucoseReading"]
@@ -58,8 +57,8 @@ class GlucoseReading(StateModel):
     and a reading stored as a bare value is read as ``value_mmol_l`` with no context.
     """
 
-    timestamp: dt.datetime | None = None
-    # NOTE: the upper bound is a plausibility limit, not a clinical one. Glucose meters
+    timestamp: Timestamp | None = None
+    # NOTE: the upper bound is a plausibility limit, not a clinical one. Many glucose meters
     # stop at about 33 mmol/L, and most mg/dL values written without a unit exceed 60, so
     # they are rejected. A unitless mg/dL value below 60 (hypoglycaemia) still passes.
     value_mmol_l: float | None = Field(default=None, gt=0, le=60)
@@ -98,6 +97,7 @@ class EndocrinologyState(AgentState):
     """Endocrinology state: blood glucose readings, HbA1c and weight change."""
 
     glucose_readings: list[GlucoseReading] = Field(default_factory=list)
+    # An HbA1c in IFCC units (mmol/mol, such as 53) exceeds 25 and is rejected, not converted.
     hba1c_percent: float | None = Field(default=None, gt=0, le=25)
     weight_change: str | None = None
 

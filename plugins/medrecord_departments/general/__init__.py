@@ -11,7 +11,7 @@ DEPARTMENT = Department(
     code="general",
     event_agent_type="general",
     display_names={"zh-CN": "全科", "en": "General Practice"},
-    # "diagnosis" is the agent name of the legacy diagnosis_sessions table.
+    # Clients of the legacy diagnosis_sessions endpoints call this department "diagnosis".
     aliases=("diagnosis", "general-practice", "gp", "全科", "全科医学科"),
     state_schema=GeneralState,
     template_package=__name__,

@@ -12,8 +12,8 @@ from medrecord.state.spellings import split_names
 
 __all__ = ["NeurologyState"]
 
-# Answers to "did consciousness change?" beyond the English ones pydantic already parses.
-# An unknown answer becomes None, because the field then holds nothing the chat established.
+# Chinese yes/no spellings of consciousness_changes. Pydantic itself parses the English ones
+# (yes/no, true/false, on/off, 1/0). "Unknown" becomes None because the chat established nothing.
 _CONSCIOUSNESS_SPELLINGS: Mapping[str, bool | None] = {
     "有": True,
     "是": True,

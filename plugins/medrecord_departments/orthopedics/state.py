@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from medrecord.state import AgentState, StateModel
+from medrecord.state import AgentState, StateModel, Timestamp
 from medrecord.state.spellings import split_names
 
 __all__ = ["ImagingFinding", "OrthopedicsState"]
@@ -20,7 +19,7 @@ _PAIN_SCORE_TEXT = re.compile(r"^\s*(\d+)\s*(?:/\s*10|分)\s*$")
 class ImagingFinding(StateModel):
     """The AI reading of one X-ray, CT or MRI image."""
 
-    timestamp: dt.datetime | None = None
+    timestamp: Timestamp | None = None
     image_url: str | None = None
     findings: list[str] = Field(default_factory=list)
 

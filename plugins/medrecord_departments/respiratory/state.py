@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import re
 from collections.abc import Mapping
@@ -10,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from medrecord.state import AgentState, StateModel
+from medrecord.state import AgentState, StateModel, Timestamp
 from medrecord.state.spellings import canonical_spelling
 
 __all__ = ["CoughType", "RespiratoryState", "SpO2Reading"]
@@ -48,7 +47,7 @@ class SpO2Reading(StateModel):
     A reading stored as a bare value (``97`` or ``"97%"``) is read as ``percent``.
     """
 
-    timestamp: dt.datetime | None = None
+    timestamp: Timestamp | None = None
     percent: float | None = Field(default=None, ge=0, le=100)
 
     @model_validator(mode="before")
@@ -74,7 +73,7 @@ class RespiratoryState(AgentState):
     cough_type: CoughType | None = None
     sputum: str | None = None
     # NOTE: the bounds are a plausibility limit for a patient able to chat, not a clinical
-    # range. A value above 45 is usually Fahrenheit written without its unit.
+    # range. A value above 45 is most likely Fahrenheit written without its unit.
     max_temperature_celsius: float | None = Field(default=None, ge=30, le=45)
     smoking_history: str | None = None
     spo2_readings: list[SpO2Reading] = Field(default_factory=list)

@@ -13,7 +13,14 @@ from medrecord.aggregation.event_upsert import insert_event_if_missing, lock_eve
 from medrecord.aggregation.message_window import read_message_window
 from medrecord.aggregation.result import AggregationResult, SessionSummary
 from medrecord.aggregation.snapshot import build_snapshot, split_message_cap
-from medrecord.clock import DEFAULT_TIME_ZONE, Clock, ensure_utc, local_day, resolve_time_zone, utc_now
+from medrecord.clock import (
+    DEFAULT_TIME_ZONE,
+    Clock,
+    ensure_utc,
+    local_day,
+    resolve_time_zone,
+    utc_now,
+)
 from medrecord.departments.department import Department
 from medrecord.departments.registry import DepartmentRegistry
 from medrecord.errors import DepartmentConflictError, NoUserMessageError, SessionNotFoundError
@@ -60,7 +67,9 @@ def aggregate(
 
     chat_session = _load_session(session, user_id=user_id, session_id=session_id)
     department = _resolve_department(registry, chat_session, department_hint)
-    reading = read_agent_state(chat_session.agent_state, department.state_schema, session_id=session_id)
+    reading = read_agent_state(
+        chat_session.agent_state, department.state_schema, session_id=session_id
+    )
 
     window = read_message_window(session, session_id, head=head, tail=tail)
     if window.user_total == 0:

@@ -52,7 +52,11 @@ def derive_event(snapshots: Sequence[dict[str, Any]]) -> DerivedEvent:
     ordered = sorted(snapshots, key=_session_order)
 
     present = _union(snapshot.get("symptoms") or [] for snapshot in ordered)
-    denied = [name for name in _union(s.get("denied_symptoms") or [] for s in ordered) if name not in present]
+    denied = [
+        name
+        for name in _union(s.get("denied_symptoms") or [] for s in ordered)
+        if name not in present
+    ]
     uncertain = [
         name
         for name in _union(s.get("uncertain_symptoms") or [] for s in ordered)
@@ -62,7 +66,9 @@ def derive_event(snapshots: Sequence[dict[str, Any]]) -> DerivedEvent:
     return DerivedEvent(
         sessions=list(ordered),
         session_count=len(ordered),
-        chief_complaint=next((s["chief_complaint"] for s in ordered if s.get("chief_complaint")), None),
+        chief_complaint=next(
+            (s["chief_complaint"] for s in ordered if s.get("chief_complaint")), None
+        ),
         risk_level=_highest_risk(s.get("risk_level") for s in ordered),
         attachment_count=sum(int(s.get("attachment_count") or 0) for s in ordered),
         start_time=_earliest(s.get("timestamp") for s in ordered),

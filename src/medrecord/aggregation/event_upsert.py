@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DatabaseSession
 
@@ -15,6 +15,8 @@ from medrecord.models.medical_event import EventStatus, MedicalEvent
 __all__ = ["insert_event_if_missing", "lock_event", "write_event"]
 
 _ACTIVE_DAY_COLUMNS = ["user_id", "agent_type", "event_date"]
+
+_EVENTS = cast(Table, MedicalEvent.__table__)
 
 
 def insert_event_if_missing(database: DatabaseSession, values: dict[str, Any]) -> bool:
@@ -26,7 +28,7 @@ def insert_event_if_missing(database: DatabaseSession, values: dict[str, Any]) -
     """
     dialect = database.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = MedicalEvent.__table__
+    table = _EVENTS
     statement = (
         insert(table)
         .values(**values)
@@ -42,13 +44,15 @@ def insert_event_if_missing(database: DatabaseSession, values: dict[str, Any]) -
 def lock_event(
     database: DatabaseSession, *, user_id: int, agent_type: str, event_date: dt.date
 ) -> tuple[int, list[Any], dict[str, Any]]:
-    """Read the active event's id, snapshots and analysis, locking its row until the transaction ends.
+    """Read the active event's id, snapshots and analysis, and lock its row.
+
+    The lock lasts until the transaction ends.
 
     On PostgreSQL the row is locked with ``FOR UPDATE``. SQLite has no row locks: the
     library's engines begin every transaction with ``BEGIN IMMEDIATE``, which already holds
     the database's write lock.
     """
-    table = MedicalEvent.__table__
+    table = _EVENTS
     statement = (
         select(table.c.id, table.c.sessions, table.c.ai_analysis)
         .where(
@@ -80,7 +84,7 @@ def write_event(
     in-place change can go undetected. An instance of the event already loaded in the
     database session is expired, so it reloads the new values.
     """
-    table = MedicalEvent.__table__
+    table = _EVENTS
     statement = (
         update(table)
         .where(table.c.id == event_id)

@@ -23,7 +23,8 @@ _ATTACHMENT_EXPRESSIONS = {
         "CASE WHEN message_type = 'image' OR EXISTS ("
         "SELECT 1 FROM json_each(CASE WHEN json_type(attachments) = 'array' "
         "THEN attachments ELSE '[]' END) AS item "
-        "WHERE (CASE WHEN item.type = 'object' THEN json_extract(item.value, '$.type') END) = 'image' "
+        "WHERE (CASE WHEN item.type = 'object' THEN json_extract(item.value, '$.type') END) "
+        "= 'image' "
         "OR (CASE WHEN item.type = 'object' THEN json_extract(item.value, '$.mime_type') END) "
         "LIKE 'image/%') THEN 1 ELSE 0 END",
     ),

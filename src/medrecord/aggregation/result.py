@@ -10,7 +10,10 @@ from medrecord.state import StateProblem
 
 __all__ = ["AGGREGATED_MESSAGE", "AggregationResult", "SessionSummary"]
 
-AGGREGATED_MESSAGE = {"zh-CN": "会话已聚合到病历事件", "en": "The session was added to the medical event"}
+AGGREGATED_MESSAGE = {
+    "zh-CN": "会话已聚合到病历事件",
+    "en": "The session was added to the medical event",
+}
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,13 @@ class Department:
                 f"got {self.state_schema!r}"
             )
 
-        object.__setattr__(self, "aliases", tuple(self.aliases))
+        aliases = tuple(alias.strip() for alias in self.aliases)
+        if not all(aliases):
+            raise ValueError(f"department {self.code!r} has an empty alias; remove it")
+        object.__setattr__(self, "aliases", aliases)
 
     def display_name(self, locale: str) -> str:
-        """Return the display name for a locale, falling back to zh-CN, then English."""
+        """Return the display name for a locale, or for its language, or else the zh-CN one."""
         return (
             self.display_names.get(locale)
             or self.display_names.get(locale.split("-")[0])

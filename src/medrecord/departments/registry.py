@@ -95,7 +95,9 @@ def _register(
         failure = PluginLoadError(name, f"{type(error).__name__}: {error}")
         if strict:
             raise failure from error
-        logger.error("department plugin %s failed to load and was skipped: %s", name, failure.reason)
+        logger.error(
+            "department plugin %s failed to load and was skipped: %s", name, failure.reason
+        )
         failures.append(failure)
 
 
@@ -129,7 +131,7 @@ class DepartmentRegistry:
         self._names = {}
         for code, department in self.departments.items():
             for name in department.names:
-                self._names[name.casefold()] = code
+                self._names[name.strip().casefold()] = code
 
         if self.fallback is not None and self.fallback not in self.departments:
             raise UnknownDepartmentError(self.fallback, self.codes)
@@ -164,7 +166,9 @@ class DepartmentRegistry:
             return department
 
         if self.fallback is not None:
-            logger.warning("unknown department code %r filed under fallback %s", name, self.fallback)
+            logger.warning(
+                "unknown department code %r filed under fallback %s", name, self.fallback
+            )
             return self.departments[self.fallback]
 
         raise UnknownDepartmentError(name, self.codes)
@@ -216,7 +220,9 @@ def load_departments(
         departments[department.code] = department
         plugin_names[department.code] = plugin_name
 
-    logger.info("registered %d department(s), %d plugin failure(s)", len(departments), len(failures))
+    logger.info(
+        "registered %d department(s), %d plugin failure(s)", len(departments), len(failures)
+    )
     return DepartmentRegistry(
         plugin_manager=plugin_manager,
         departments=departments,
@@ -232,12 +238,18 @@ def _describe(
     try:
         department = hook()
         if not isinstance(department, Department):
-            raise TypeError(f"medrecord_department returned {type(department).__name__}, not Department")
+            raise TypeError(
+                f"medrecord_department returned {type(department).__name__}, not Department"
+            )
     except Exception as error:
         failure = PluginLoadError(plugin_name, f"{type(error).__name__}: {error}")
         if strict:
             raise failure from error
-        logger.error("department plugin %s failed to describe its department: %s", plugin_name, failure.reason)
+        logger.error(
+            "department plugin %s failed to describe its department: %s",
+            plugin_name,
+            failure.reason,
+        )
         failures.append(failure)
         return None
     return department

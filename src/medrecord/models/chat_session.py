@@ -55,4 +55,6 @@ class ChatSession(Base):
     )
 
     def __repr__(self) -> str:
-        return f"ChatSession(id={self.id!r}, user_id={self.user_id}, agent_type={self.agent_type!r})"
+        return (
+            f"ChatSession(id={self.id!r}, user_id={self.user_id}, agent_type={self.agent_type!r})"
+        )

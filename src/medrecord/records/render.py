@@ -129,7 +129,9 @@ def _environment(template_package: str | None) -> jinja2.Environment:
         try:
             loaders.append(jinja2.PackageLoader(template_package, "templates"))
         except ValueError:
-            logger.info("package %s has no templates folder; using the base templates", template_package)
+            logger.info(
+                "package %s has no templates folder; using the base templates", template_package
+            )
     loaders.append(jinja2.PackageLoader("medrecord.records", "templates"))
 
     environment = jinja2.Environment(

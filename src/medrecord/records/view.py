@@ -9,7 +9,13 @@ from typing import Any
 
 from medrecord.departments.department import Department
 from medrecord.models.medical_event import MedicalEvent
-from medrecord.state import AgentState, DiagnosisCandidate, Recommendations, SymptomDetail, read_agent_state
+from medrecord.state import (
+    AgentState,
+    DiagnosisCandidate,
+    Recommendations,
+    SymptomDetail,
+    read_agent_state,
+)
 
 __all__ = ["MessageView", "RecordView", "SessionView", "build_record_view"]
 
@@ -77,7 +83,9 @@ def build_record_view(
 ) -> RecordView:
     """Build the view of an event from its stored snapshots."""
     snapshots = [item for item in (event.sessions or []) if isinstance(item, dict)]
-    event_date = event.event_date.isoformat() if event.event_date else _local_date(event.start_time, zone)
+    event_date = (
+        event.event_date.isoformat() if event.event_date else _local_date(event.start_time, zone)
+    )
     sessions = [_session_view(snapshot, department, zone) for snapshot in snapshots]
     analysis = event.ai_analysis if isinstance(event.ai_analysis, dict) else {}
 
@@ -105,9 +113,15 @@ def build_record_view(
     )
 
 
-def _session_view(snapshot: Mapping[str, Any], department: Department, zone: dt.tzinfo) -> SessionView:
+def _session_view(
+    snapshot: Mapping[str, Any], department: Department, zone: dt.tzinfo
+) -> SessionView:
     reading = read_agent_state(snapshot.get("state") or {}, department.state_schema)
-    messages = [_message_view(message, zone) for message in snapshot.get("messages") or [] if isinstance(message, dict)]
+    messages = [
+        _message_view(message, zone)
+        for message in snapshot.get("messages") or []
+        if isinstance(message, dict)
+    ]
 
     return SessionView(
         id=str(snapshot.get("session_id")),
@@ -128,12 +142,18 @@ def _session_view(snapshot: Mapping[str, Any], department: Department, zone: dt.
 
 def _message_view(message: Mapping[str, Any], zone: dt.tzinfo) -> MessageView:
     attachments = message.get("attachments")
+    message_type = str(message.get("type") or "text")
+    if isinstance(attachments, list) and attachments:
+        attachment_count = len(attachments)
+    else:
+        attachment_count = 1 if message_type == "image" else 0
+
     return MessageView(
         role=str(message.get("role")),
         content=str(message.get("content") or ""),
         time=_local_time(_parse_time(message.get("timestamp")), zone) or "",
-        message_type=str(message.get("type") or "text"),
-        attachment_count=len(attachments) if isinstance(attachments, list) else 0,
+        message_type=message_type,
+        attachment_count=attachment_count,
         position=message.get("position"),
     )
 

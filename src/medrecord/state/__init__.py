@@ -6,20 +6,32 @@ from medrecord.state.schema import (
     DiagnosisCandidate,
     Recommendations,
     RiskLevel,
-    SymptomDetail,
     StateModel,
+    SymptomDetail,
     SymptomStatus,
+    Timestamp,
+)
+from medrecord.state.spellings import (
+    RISK_LEVEL_SPELLINGS,
+    SYMPTOM_STATUS_SPELLINGS,
+    canonical_spelling,
+    split_names,
 )
 
 __all__ = [
+    "RISK_LEVEL_SPELLINGS",
+    "SYMPTOM_STATUS_SPELLINGS",
     "AgentState",
     "DiagnosisCandidate",
     "Recommendations",
     "RiskLevel",
-    "StateProblem",
     "StateModel",
+    "StateProblem",
     "StateReading",
     "SymptomDetail",
     "SymptomStatus",
+    "Timestamp",
+    "canonical_spelling",
     "read_agent_state",
+    "split_names",
 ]

@@ -52,7 +52,9 @@ def read_agent_state(
         return StateReading(schema())
 
     if not isinstance(raw, dict):
-        problem = StateProblem("", raw, f"agent_state is a JSON {type(raw).__name__}, not an object")
+        problem = StateProblem(
+            "", raw, f"agent_state is a JSON {type(raw).__name__}, not an object"
+        )
         logger.warning("agent_state of session %s is not an object", session_id)
         return StateReading(schema(), [problem])
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from medrecord.clock import ensure_utc
 from medrecord.state.spellings import (
     RISK_LEVEL_SPELLINGS,
     SYMPTOM_STATUS_SPELLINGS,
@@ -22,7 +24,12 @@ __all__ = [
     "StateModel",
     "SymptomDetail",
     "SymptomStatus",
+    "Timestamp",
 ]
+
+
+Timestamp = Annotated[dt.datetime, AfterValidator(ensure_utc)]
+"""A time in a state, as aware UTC. A time without an offset is read as UTC, as stored."""
 
 
 class RiskLevel(enum.StrEnum):
@@ -68,7 +75,11 @@ class SymptomDetail(StateModel):
 
 
 class DiagnosisCandidate(StateModel):
-    """A condition the agent considers, with its estimated probability if it gave one."""
+    """A condition the agent considers, with its estimated probability if it gave one.
+
+    ``probability`` is a fraction from 0 to 1; a percentage written as ``"70%"`` is read as
+    0.7. A bare number above 1 is not guessed at and is reported as invalid.
+    """
 
     name: str = Field(min_length=1)
     probability: float | None = Field(default=None, ge=0, le=1)
@@ -77,6 +88,16 @@ class DiagnosisCandidate(StateModel):
     @classmethod
     def _accept_bare_name(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("probability", mode="before")
+    @classmethod
+    def _read_percentage(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            try:
+                return float(value.strip().removesuffix("%")) / 100
+            except ValueError:
+                return value
+        return value
 
 
 class Recommendations(StateModel):

@@ -31,7 +31,9 @@ def check_department(department: Department, registry: DepartmentRegistry) -> li
     if empty.problems:
         failures.append(f"an empty state of {department.code!r} reports problems: {empty.problems}")
     if empty.state.risk_level is not None:
-        failures.append(f"an empty state of {department.code!r} has risk level {empty.state.risk_level}")
+        failures.append(
+            f"an empty state of {department.code!r} has risk level {empty.state.risk_level}"
+        )
 
     kept = read_agent_state({"x_unknown_key": 1}, department.state_schema)
     if (kept.state.model_extra or {}).get("x_unknown_key") != 1:
