@@ -42,6 +42,8 @@ from medrecord.models import (
     MessageType,
     Sender,
 )
+from medrecord.records import SUPPORTED_LOCALES, render_record
+from medrecord.schema import upgrade_schema
 from medrecord.state import (
     AgentState,
     DiagnosisCandidate,
@@ -62,6 +64,7 @@ __all__ = [
     "DEFAULT_MESSAGE_CAP",
     "DEFAULT_TIME_ZONE",
     "ENTRY_POINT_GROUP",
+    "SUPPORTED_LOCALES",
     "AgentState",
     "AggregationError",
     "AggregationResult",
@@ -106,7 +109,9 @@ __all__ = [
     "load_departments",
     "local_day",
     "read_agent_state",
+    "render_record",
     "resolve_time_zone",
+    "upgrade_schema",
     "utc_now",
 ]
 
