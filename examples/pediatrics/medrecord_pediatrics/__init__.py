@@ -21,8 +21,7 @@ DEPARTMENT = Department(
     template_package=__name__,
     description={
         "zh-CN": (
-            "儿童发热、咳嗽、腹泻、喂养等问题的问诊，由家长代述，"
-            "记录年龄、体重和疫苗接种情况。"
+            "儿童发热、咳嗽、腹泻、喂养等问题的问诊，由家长代述，记录年龄、体重和疫苗接种情况。"
         ),
         "en": (
             "Intake for children's fever, cough, diarrhoea, feeding and other problems, "

@@ -1,4 +1,4 @@
-"""The agent state of the pediatric intake, where a parent answers for the child."""
+"""The agent state of the pediatric intake, where a parent describes the child."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import jinja2
 
-from medrecord.clock import DEFAULT_TIME_ZONE, resolve_time_zone
+from medrecord.clock import DEFAULT_TIME_ZONE, ensure_utc, resolve_time_zone
 from medrecord.departments.department import Department
 from medrecord.departments.registry import DepartmentRegistry
 from medrecord.errors import ConfigurationError, RecordRenderError
@@ -41,6 +41,8 @@ def render_record(
 
     The department comes from the event's ``agent_type``. Templates autoescape HTML in
     both formats, since chat text is user input, and an undefined variable is an error.
+    Templates get the zone as ``time_zone`` and show a state's UTC timestamp as local time
+    with ``{{ value | local_time(time_zone) }}``.
     Absent data renders as "未提供" / "not provided" and an unassessed risk as
     "未评估" / "not assessed".
     """
@@ -54,7 +56,7 @@ def render_record(
     environment = _environment(department.template_package)
     names = [f"{locale}/record.{extension}.j2", f"base/{locale}/record.{extension}.j2"]
 
-    context = {"labels": LABELS[locale], "locale": locale, "extra": extra}
+    context = {"labels": LABELS[locale], "locale": locale, "time_zone": zone, "extra": extra}
 
     try:
         sections = _department_sections(environment, locale, context)
@@ -64,7 +66,12 @@ def render_record(
         raise RecordRenderError(" or ".join(names), f"{type(error).__name__}: {error}") from error
 
     logger.info("rendered event %s as %s (%s)", event.id, format, locale)
-    return _BLANK_LINE_RUNS.sub("\n\n", output)
+    output = _BLANK_LINE_RUNS.sub("\n\n", output)
+    if extension == "md":
+        # Quotes need no escaping in Markdown text; <, > and & stay escaped, so chat text
+        # cannot inject HTML when the Markdown is turned into a page.
+        output = output.replace("&#39;", "'").replace("&#34;", '"')
+    return output
 
 
 def _department_sections(
@@ -144,12 +151,20 @@ def _environment(template_package: str | None) -> jinja2.Environment:
     )
     environment.filters["one_line"] = _one_line
     environment.filters["percent"] = _percent
+    # The environment is cached per template package, so the zone of one render comes in
+    # as a filter argument from the template context, not as an environment global.
+    environment.filters["local_time"] = _local_time
     return environment
 
 
 def _one_line(text: Any) -> str:
     """Join the lines of a text with spaces, so it stays inside one Markdown list item."""
     return " ".join(str(text).split())
+
+
+def _local_time(value: dt.datetime, zone: dt.tzinfo) -> str:
+    """Format an instant as "YYYY-MM-DD HH:MM" in a zone, reading a naive value as UTC."""
+    return ensure_utc(value).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _percent(value: Any) -> str:
