@@ -14,14 +14,15 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
+import medrecord_departments.dermatology
 import pytest
 import sqlalchemy
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session as DatabaseSession
 from sqlalchemy.pool import NullPool
 
-import medrecord_departments.dermatology
 from medrecord import Base, DepartmentRegistry, create_engine, load_departments
 from medrecord.database import normalize_database_url
 from tests.departments import SleepClinicPlugin
@@ -29,7 +30,7 @@ from tests.support import postgres_server
 from tests.support.postgres_server import PostgresServer, PostgresServerError
 
 POSTGRESQL_URL_ENV = "MEDRECORD_TEST_POSTGRESQL_URL"
-"""URL of a PostgreSQL server to use instead of starting one; its user must be allowed to
+"""URL of a PostgreSQL server to use instead of starting one. Its user must be allowed to
 create databases."""
 
 BACKENDS = [
@@ -41,7 +42,7 @@ BACKENDS = [
 _MAX_DATABASE_NAME_LENGTH = 63
 
 
-def _skip_or_fail(reason: str) -> None:
+def _skip_or_fail(reason: str) -> NoReturn:
     """Skip the PostgreSQL tests with a reason, or fail them when CI is "true"."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true, but the PostgreSQL tests cannot run: {reason}", pytrace=False)
@@ -101,7 +102,8 @@ def postgresql_module_engine(
     finally:
         engine.dispose()
         # DROP DATABASE ... WITH (FORCE) exists since PostgreSQL 13.
-        force = " WITH (FORCE)" if admin.dialect.server_version_info >= (13,) else ""
+        version = admin.dialect.server_version_info or (0,)
+        force = " WITH (FORCE)" if version >= (13,) else ""
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted_name}{force}")
         admin.dispose()
@@ -116,7 +118,11 @@ def _database_name(module_name: str) -> str:
 
 
 def _empty_tables(engine: Engine) -> None:
-    """Delete every row of the library's tables and restart their id sequences."""
+    """Delete every row of the library's tables and restart their id sequences.
+
+    Tables that an earlier test of the module dropped are created again first.
+    """
+    Base.metadata.create_all(engine)
     quote = engine.dialect.identifier_preparer.quote
     tables = ", ".join(quote(table.name) for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:

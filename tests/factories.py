@@ -76,7 +76,9 @@ def make_session(
     messages, and ``attachments`` maps positions to their attachment lists.
     """
     if started_at.tzinfo is None:
-        raise ValueError(f"started_at {started_at.isoformat()} is naive; pass an aware datetime")
+        raise ValueError(
+            f"invalid started_at {started_at.isoformat()}: naive datetime, pass an aware one"
+        )
 
     chat_session = ChatSession(
         id=session_id or str(uuid.uuid4()),
@@ -146,7 +148,7 @@ def fixed_clock(moment: dt.datetime) -> Callable[[], dt.datetime]:
 
 
 def count_rows(db: DatabaseSession, model: type[ChatSession | Message | MedicalEvent]) -> int:
-    """Count the rows of a model's table as the current transaction sees them."""
+    """Count the rows of a model's table within the current transaction."""
     return int(db.scalar(select(func.count()).select_from(model)) or 0)
 
 

@@ -105,7 +105,11 @@ def test_concurrent_sessions_share_one_event(
             now=day_start + dt.timedelta(hours=1),
         )
 
-        events = [event for event in active_events(concurrent_engine, USER_ID) if event.event_date == day_start.date()]
+        events = [
+            event
+            for event in active_events(concurrent_engine, USER_ID)
+            if event.event_date == day_start.date()
+        ]
         assert len(events) == 1, f"round {round_number}: {len(events)} events for one day"
         stored_event = events[0]
         snapshot_ids = sorted(snapshot["session_id"] for snapshot in stored_event.sessions or [])
@@ -114,12 +118,14 @@ def test_concurrent_sessions_share_one_event(
         assert stored_event.attachment_count == THREAD_COUNT
         assert stored_event.chief_complaint == "complaint 0"
         assert stored_event.ai_analysis is not None
-        assert stored_event.ai_analysis["message_count"] == sum(2 + index % 3 for index in range(THREAD_COUNT))
+        assert stored_event.ai_analysis["message_count"] == sum(
+            2 + index % 3 for index in range(THREAD_COUNT)
+        )
         assert {result.event_id for result in results} == {stored_event.id}
         assert sum(result.is_new_event for result in results) == 1
 
 
-def test_concurrent_aggregations_of_one_session_leave_one_snapshot(
+def test_concurrent_reaggregation_keeps_one_snapshot(
     db: DatabaseSession, concurrent_engine: Engine, registry: DepartmentRegistry
 ) -> None:
     for round_number in range(ROUNDS):
@@ -137,7 +143,11 @@ def test_concurrent_aggregations_of_one_session_leave_one_snapshot(
             now=day_start + dt.timedelta(hours=1),
         )
 
-        events = [event for event in active_events(concurrent_engine, USER_ID) if event.event_date == day_start.date()]
+        events = [
+            event
+            for event in active_events(concurrent_engine, USER_ID)
+            if event.event_date == day_start.date()
+        ]
         assert len(events) == 1, f"round {round_number}: {len(events)} events for one session"
         assert [snapshot["session_id"] for snapshot in events[0].sessions or []] == [session_id]
         assert events[0].session_count == 1

@@ -1,7 +1,7 @@
 """The aggregation contract, point by point, on SQLite and PostgreSQL.
 
 Each group of tests below is headed by the rule it checks. Concurrency, persistence,
-statement counts and properties have their own modules; this one holds one focused check
+statement counts and properties have their own modules, and this one has one focused check
 per rule.
 """
 
@@ -11,13 +11,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as DatabaseSession
 
 from medrecord import (
     AggregationResult,
-    ChatSession,
     ConfigurationError,
     DepartmentConflictError,
     DepartmentRegistry,
@@ -45,7 +44,7 @@ MISSING_SESSION_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def load_event(db: DatabaseSession, result: AggregationResult) -> MedicalEvent:
-    """Load the event an aggregation wrote, as the current transaction sees it."""
+    """Load the event an aggregation wrote, within the current transaction."""
     loaded = db.get(MedicalEvent, result.event_id)
     assert loaded is not None, f"event {result.event_id} is missing after aggregation"
     return loaded
@@ -59,11 +58,13 @@ def only_snapshot(db: DatabaseSession, result: AggregationResult) -> dict[str, A
     return snapshot
 
 
-# 1. The session is looked up by id and owner together; another user's session is "not
+# 1. The session is looked up by id and owner together, so another user's session is "not
 #    found" exactly like a missing one.
 
 
-def test_other_users_session_is_not_found(db: DatabaseSession, registry: DepartmentRegistry) -> None:
+def test_other_users_session_is_not_found(
+    db: DatabaseSession, registry: DepartmentRegistry
+) -> None:
     owned = make_session(db, user_id=OWNER_ID, agent_state={"chief_complaint": "手背起红疹"})
     owned_id = owned.id
     db.commit()
@@ -91,13 +92,17 @@ def test_owner_finds_own_session(db: DatabaseSession, registry: DepartmentRegist
     assert load_event(db, result).user_id == OWNER_ID
 
 
-# 2. The stored agent_type decides the department; a hint resolves through aliases, and a
+# 2. The stored agent_type decides the department. A hint resolves through aliases, and a
 #    hint naming another department is a conflict naming both.
 
 
 @pytest.mark.parametrize(
     ("stored_agent_type", "department_code", "event_agent_type"),
-    [("dermatology", "dermatology", "derma"), ("derma", "dermatology", "derma"), ("sleep", "sleep", "sleep")],
+    [
+        ("dermatology", "dermatology", "derma"),
+        ("derma", "dermatology", "derma"),
+        ("sleep", "sleep", "sleep"),
+    ],
 )
 def test_stored_agent_type_decides_department(
     db: DatabaseSession,
@@ -209,7 +214,9 @@ def test_invalid_state_value_is_reported_and_rest_kept(
         "progress": 250,
         "skin_analyses[1].confidence": 7,
     }
-    assert {problem["field"]: problem["value"] for problem in snapshot["state_problems"]} == problems
+    assert {
+        problem["field"]: problem["value"] for problem in snapshot["state_problems"]
+    } == problems
     assert snapshot["chief_complaint"] == "左前臂红疹三天"
     assert snapshot["symptoms"] == ["瘙痒", "红斑"]
     assert snapshot["risk_level"] is None
@@ -222,14 +229,16 @@ def test_invalid_state_value_is_reported_and_rest_kept(
     assert "progress" not in snapshot["state"]
 
     db.expire_all()
-    assert db.get(ChatSession, chat_session.id).agent_state == stored_state  # type: ignore[union-attr]
+    assert chat_session.agent_state == stored_state
 
 
 def test_department_schema_checks_its_own_fields(
     db: DatabaseSession, registry: DepartmentRegistry
 ) -> None:
     chat_session = make_session(
-        db, agent_type="sleep", agent_state={"chief_complaint": "入睡困难", "sleep_hours_per_night": 30}
+        db,
+        agent_type="sleep",
+        agent_state={"chief_complaint": "入睡困难", "sleep_hours_per_night": 30},
     )
 
     result = aggregate_session(db, registry, chat_session)
@@ -262,7 +271,9 @@ def test_missing_risk_level_stays_none(
     assert load_event(db, result).risk_level is None
 
 
-def test_absent_values_are_not_fabricated(db: DatabaseSession, registry: DepartmentRegistry) -> None:
+def test_absent_values_are_not_fabricated(
+    db: DatabaseSession, registry: DepartmentRegistry
+) -> None:
     chat_session = make_session(db, agent_state=None)
 
     result = aggregate_session(db, registry, chat_session)
@@ -290,7 +301,9 @@ def test_unassessed_session_does_not_lower_event_risk(
     aggregate_session(db, registry, assessed)
     result = aggregate_session(db, registry, unassessed)
     stored_event = load_event(db, result)
-    risk_levels = {snapshot["session_id"]: snapshot["risk_level"] for snapshot in stored_event.sessions or []}
+    risk_levels = {
+        snapshot["session_id"]: snapshot["risk_level"] for snapshot in stored_event.sessions or []
+    }
 
     assert stored_event.risk_level == "high"
     assert risk_levels == {assessed.id: "high", unassessed.id: None}
@@ -332,7 +345,7 @@ def test_session_without_user_message_is_rejected(
     assert after.updated_at == updated_before
 
 
-# 6. The snapshot keeps messages in chronological order; above the cap it keeps the first
+# 6. The snapshot keeps messages in chronological order. Above the cap it keeps the first
 #    and the last ones and records how many it omitted.
 
 
@@ -353,7 +366,8 @@ def test_message_cap_keeps_first_and_last(
 
     assert [message["position"] for message in snapshot["messages"]] == kept_positions
     assert [message["content"] for message in snapshot["messages"]] == [
-        message_content(message["role"], message["position"] - 1) for message in snapshot["messages"]
+        message_content(message["role"], message["position"] - 1)
+        for message in snapshot["messages"]
     ]
     assert snapshot["omitted_message_count"] == 11 - len(kept_positions)
     assert snapshot["message_count"] == 11
@@ -390,7 +404,13 @@ def test_snapshot_orders_messages_chronologically(
     result = aggregate_session(db, registry, chat_session)
     messages = only_snapshot(db, result)["messages"]
 
-    assert [message["content"] for message in messages] == ["first", "second", "third", "fourth", "fifth"]
+    assert [message["content"] for message in messages] == [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+    ]
     timestamps = [dt.datetime.fromisoformat(message["timestamp"]) for message in messages]
     assert timestamps == sorted(timestamps)
     assert all(time.tzinfo is not None for time in timestamps)
@@ -408,7 +428,7 @@ def test_message_cap_below_two_is_rejected(
     assert count_rows(db, MedicalEvent) == 0
 
 
-# 7. Images and attachments are counted from message types and attachment lists alike;
+# 7. Images and attachments are counted from message types and attachment lists alike, and
 #    the event's attachment_count is the sum over its sessions.
 
 
@@ -416,7 +436,11 @@ def test_attachment_count_sums_types_and_lists(
     db: DatabaseSession, registry: DepartmentRegistry
 ) -> None:
     photo = {"type": "image", "url": "https://example.invalid/rash.jpg"}
-    report = {"type": "file", "mime_type": "application/pdf", "url": "https://example.invalid/lab.pdf"}
+    report = {
+        "type": "file",
+        "mime_type": "application/pdf",
+        "url": "https://example.invalid/lab.pdf",
+    }
     scan = {"mime_type": "image/png", "url": "https://example.invalid/scan.png"}
     with_images = make_session(
         db,
@@ -436,8 +460,8 @@ def test_attachment_count_sums_types_and_lists(
     stored_event = load_event(db, second)
     snapshots = {snapshot["session_id"]: snapshot for snapshot in stored_event.sessions or []}
 
-    # Image message without a list: 1; list of 2: 2; image message with a list of 3: 3;
-    # image message with an empty list: 1.
+    # An image message without a list counts 1, a list of 2 counts 2, an image message with
+    # a list of 3 counts 3, and an image message with an empty list counts 1.
     assert snapshots[with_images.id]["attachment_count"] == 7
     assert snapshots[with_images.id]["has_images"] is True
     assert first.session_summary.has_images is True
@@ -469,7 +493,9 @@ def test_late_evening_utc_files_under_next_local_day(
 ) -> None:
     chat_session = make_session(db, started_at=dt.datetime(2024, 3, 1, 23, 30, tzinfo=dt.UTC))
 
-    result = aggregate_session(db, registry, chat_session, now=dt.datetime(2024, 3, 1, 23, 45, tzinfo=dt.UTC))
+    result = aggregate_session(
+        db, registry, chat_session, now=dt.datetime(2024, 3, 1, 23, 45, tzinfo=dt.UTC)
+    )
 
     assert result.event_date == dt.date(2024, 3, 2)
     assert load_event(db, result).event_date == dt.date(2024, 3, 2)
@@ -480,12 +506,16 @@ def test_late_aggregation_files_under_session_day(
 ) -> None:
     chat_session = make_session(db, started_at=dt.datetime(2024, 3, 1, 2, 0, tzinfo=dt.UTC))
 
-    result = aggregate_session(db, registry, chat_session, now=dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC))
+    result = aggregate_session(
+        db, registry, chat_session, now=dt.datetime(2024, 3, 5, 9, 0, tzinfo=dt.UTC)
+    )
 
     assert result.event_date == dt.date(2024, 3, 1)
 
 
-def test_configured_time_zone_decides_day(db: DatabaseSession, registry: DepartmentRegistry) -> None:
+def test_configured_time_zone_decides_day(
+    db: DatabaseSession, registry: DepartmentRegistry
+) -> None:
     chat_session = make_session(db, started_at=dt.datetime(2024, 3, 1, 23, 30, tzinfo=dt.UTC))
 
     result = aggregate_session(db, registry, chat_session, time_zone="UTC")
@@ -530,10 +560,33 @@ def test_other_user_or_department_gets_own_event(
     other_user = make_session(db, user_id=STRANGER_ID, agent_type="dermatology")
     other_department = make_session(db, user_id=OWNER_ID, agent_type="sleep")
 
-    results = [aggregate_session(db, registry, session) for session in (first, other_user, other_department)]
+    results = [
+        aggregate_session(db, registry, session)
+        for session in (first, other_user, other_department)
+    ]
 
     assert [result.is_new_event for result in results] == [True, True, True]
     assert len({result.event_id for result in results}) == 3
+
+
+def test_many_event_inserts_on_one_connection(
+    db: DatabaseSession, registry: DepartmentRegistry
+) -> None:
+    # psycopg prepares a statement that one connection runs often. The event insert must
+    # still match the partial unique index from the 11th run on.
+    days = 15
+    sessions = [
+        make_session(db, started_at=DEFAULT_STARTED_AT + dt.timedelta(days=day))
+        for day in range(days)
+    ]
+
+    results = [aggregate_session(db, registry, chat_session) for chat_session in sessions]
+    repeated = [aggregate_session(db, registry, chat_session) for chat_session in sessions]
+
+    assert all(result.is_new_event for result in results)
+    assert not any(result.is_new_event for result in repeated)
+    assert [result.event_id for result in repeated] == [result.event_id for result in results]
+    assert count_rows(db, MedicalEvent) == days
 
 
 def test_completed_event_takes_no_new_session(
@@ -559,10 +612,16 @@ def test_completed_event_takes_no_new_session(
 def test_reaggregation_upserts_one_refreshed_snapshot(
     db: DatabaseSession, registry: DepartmentRegistry
 ) -> None:
-    chat_session = make_session(db, agent_state={"chief_complaint": "手指脱皮", "risk_level": "low"})
+    chat_session = make_session(
+        db, agent_state={"chief_complaint": "手指脱皮", "risk_level": "low"}
+    )
     first = aggregate_session(db, registry, chat_session)
 
-    chat_session.agent_state = {"chief_complaint": "手指脱皮伴渗液", "risk_level": "high", "symptoms": ["渗液"]}
+    chat_session.agent_state = {
+        "chief_complaint": "手指脱皮伴渗液",
+        "risk_level": "high",
+        "symptoms": ["渗液"],
+    }
     add_message(
         db,
         chat_session,
@@ -690,7 +749,9 @@ def test_event_json_reloads_in_fresh_session(
 ) -> None:
     first = make_session(db, agent_state={"chief_complaint": "面部红肿", "symptoms": ["红肿"]})
     second = make_session(
-        db, agent_state={"symptoms": ["灼热感"]}, started_at=DEFAULT_STARTED_AT + dt.timedelta(hours=1)
+        db,
+        agent_state={"symptoms": ["灼热感"]},
+        started_at=DEFAULT_STARTED_AT + dt.timedelta(hours=1),
     )
     session_ids = [first.id, second.id]
     aggregate_session(db, registry, first)
@@ -750,4 +811,3 @@ def test_aggregation_runs_five_statements(
 
     expected = 6 if backend == "sqlite" else 5
     assert counts == [expected, expected]
-

@@ -438,14 +438,17 @@ def list_items(section: str, output_format: str) -> list[str]:
     return [line[2:] for line in section.splitlines() if line.startswith("- ")]
 
 
-def as_rendered(text: str) -> str:
-    """Return text as a department line writes it: autoescaped, in both formats.
+def as_rendered(text: str, output_format: str) -> str:
+    """Return text as a department line writes it: autoescaped, with quotes kept in Markdown.
 
     The base template's own source notes are template text, which is not escaped.
     """
     if text in ASSESSMENT_SOURCE.values():
         return text
-    return str(escape(text))
+    escaped = str(escape(text))
+    if output_format == "markdown":
+        return escaped.replace("&#39;", "'").replace("&#34;", '"')
+    return escaped
 
 
 @pytest.mark.parametrize(("locale", "output_format"), RENDERINGS)
@@ -464,7 +467,7 @@ def test_department_fields_in_their_sections(
     for section, texts in case.expected_text[locale].items():
         body = section_text(record, HEADINGS[locale][section], output_format)
         for text in texts:
-            count = body.count(as_rendered(text))
+            count = body.count(as_rendered(text, output_format))
             assert count == 1, f"{text!r} appears {count} times in the {section} section"
 
 
@@ -540,7 +543,7 @@ def test_enumerated_values_are_localised(
     )
 
     findings = section_text(record, HEADINGS[locale]["findings"], "markdown")
-    assert f"- {as_rendered(expected)}\n" in findings
+    assert f"- {as_rendered(expected, 'markdown')}\n" in findings
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ DEPARTMENT_BY_DIAGNOSIS: Mapping[str, str] = {
     "小儿腹泻": "gastroenterology",
     "小儿消化不良": "gastroenterology",
 }
-"""Department of each IMCS-21 v1 disease label; any other label or none goes to general."""
+"""Department of each IMCS-21 v1 disease label. Any other label, or none, goes to general."""
 
 BY_CONTENT_FALLBACK = "general"
 
@@ -85,7 +85,7 @@ def department_for(record: Mapping[str, Any], department: str = DEFAULT_DEPARTME
 
 
 def agent_state_for(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the agent state from the record's annotations; unlabelled records get ``{}``."""
+    """Build the agent state from the record's annotations, or ``{}`` for an unlabelled record."""
     record_id = record.get("id")
     state: dict[str, Any] = {}
 
@@ -137,7 +137,7 @@ def convert_record(
 
     ``department`` is the department code to file the session under, or
     :data:`BY_CONTENT` to choose it from the disease label. ``start`` is the time of the
-    self-report; each turn follows one minute later.
+    self-report, and each turn follows one minute after the message before it.
     """
     record_id = _required_text(record, "id", record.get("id"))
     self_report = _required_text(record, "self_report", record_id)
@@ -186,7 +186,7 @@ def _required_text(source: Mapping[str, Any], key: str, record_id: object) -> st
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line converter; return the exit status."""
+    """Run the command line converter and return its exit status."""
     parser = build_parser(
         "Convert IMCS-21 dialogues into medrecord's JSON Lines import format.",
         default_department=DEFAULT_DEPARTMENT,

@@ -233,7 +233,7 @@ def run(
     arguments: argparse.Namespace,
     convert: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> int:
-    """Convert every record of ``arguments.input`` and write the lines; return the exit status.
+    """Convert every record of ``arguments.input``, write the lines and return the exit status.
 
     An invalid source record ends the program with status 1 and a message naming the record,
     before anything is written.

@@ -62,7 +62,7 @@ STATE_FIELD_BY_SECTION: Mapping[str, str] = {
 
 
 def agent_state_for(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Build the agent state from the record's note section header (and text, see above)."""
+    """Build the agent state from the note section header, and its text for CC and PASTMEDICALHX."""
     record_id = record.get("id")
     header = record.get("section_header")
     if not isinstance(header, str) or not header:
@@ -87,7 +87,7 @@ def convert_record(
 ) -> dict[str, Any]:
     """Convert one MTS-Dialog record into one line of the import format.
 
-    ``department`` is the department code to file the session under; ``start`` is the time
+    ``department`` is the department code to file the session under. ``start`` is the time
     of the first turn, and each later turn follows one minute after the one before it.
     """
     record_id = record.get("id")
@@ -124,7 +124,7 @@ def _turn_message(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line converter; return the exit status."""
+    """Run the command line converter and return its exit status."""
     parser = build_parser(
         "Convert MTS-Dialog conversations into medrecord's JSON Lines import format.",
         default_department=DEFAULT_DEPARTMENT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DatabaseSession
 
@@ -34,7 +34,12 @@ def insert_event_if_missing(database: DatabaseSession, values: dict[str, Any]) -
         .values(**values)
         .on_conflict_do_nothing(
             index_elements=_ACTIVE_DAY_COLUMNS,
-            index_where=table.c.status == EventStatus.ACTIVE.value,
+            # The status goes into the SQL as a literal. psycopg prepares a statement after
+            # 5 runs on one connection, and PostgreSQL switches it to a generic plan 5 runs
+            # later. A generic plan cannot match a bind parameter to the partial index's
+            # predicate, so from the 11th insert on a connection PostgreSQL 15 raised "no
+            # unique or exclusion constraint matching the ON CONFLICT specification".
+            index_where=table.c.status == literal_column(f"'{EventStatus.ACTIVE.value}'"),
         )
         .returning(table.c.id)
     )
