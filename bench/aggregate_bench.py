@@ -3,10 +3,12 @@
 For SQLite and PostgreSQL, and for every combination of sessions per event and messages
 per session, the script writes the sessions and messages of one user. It then measures,
 for each implementation, the aggregation of the last session into an event that already
-contains all the others. The implementation being measured fills the event beforehand,
-and the script restores the event after every repetition. The table gives the median time per
-aggregation (time.perf_counter, over the repetitions) and the SQL statements it ran
-(counted with a ``before_cursor_execute`` listener). Both implementations commit.
+contains all the others. Each implementation fills its own event beforehand, the timed
+rounds alternate between the implementations, and the script restores the filled event
+before every round. The table gives the median time per aggregation (time.perf_counter,
+over the repetitions), the SQL statements it ran (counted with a ``before_cursor_execute``
+listener) and the size of the event's snapshot list afterwards. Both implementations
+commit.
 
 Run from the repository root::
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import sqlite3
@@ -77,6 +80,7 @@ class Measurement:
     seconds: list[float]
     statements: list[int]
     problems: list[str]
+    snapshot_bytes: int
 
     @property
     def median_milliseconds(self) -> float:
@@ -168,7 +172,7 @@ def describe_machine(engines: dict[str, Engine], arguments: argparse.Namespace) 
     lines = [
         f"date: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
         f"platform: {platform.platform()}",
-        f"CPU: {_cpu_model()}, {os.cpu_count()} logical CPUs",
+        f"CPU: {_cpu_model()}, {os.cpu_count()} logical CPUs, {_load_average()} at start",
         f"Python: {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
         f"medrecord {medrecord.__version__}",
         f"SQLite: {sqlite3.sqlite_version}",
@@ -183,6 +187,12 @@ def describe_machine(engines: dict[str, Engine], arguments: argparse.Namespace) 
     else:
         lines.append("PostgreSQL: not measured")
     return lines
+
+
+def _load_average() -> str:
+    """Format the 1, 5 and 15 minute load averages: other jobs on the machine skew the times."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def _cpu_model() -> str:
@@ -337,9 +347,8 @@ def restore_events(engine: Engine, user_id: int, events: list[dict[str, Any]]) -
             connection.execute(insert(MedicalEvent), events)
 
 
-def check_event(engine: Engine, user_id: int, session_ids: list[str]) -> list[str]:
+def check_events(events: list[dict[str, Any]], user_id: int, session_ids: list[str]) -> list[str]:
     """Return how the user's events differ from one event containing exactly the given sessions."""
-    events = read_events(engine, user_id)
     if len(events) != 1:
         return [f"expected 1 event for user {user_id}, found {len(events)}"]
 
@@ -358,41 +367,96 @@ def check_event(engine: Engine, user_id: int, session_ids: list[str]) -> list[st
     return problems
 
 
-def measure(
+def snapshot_size(events: list[dict[str, Any]]) -> int:
+    """Return the size in bytes of the snapshot lists, serialized as SQLAlchemy does by default.
+
+    The default serializer is ``json.dumps`` with ``ensure_ascii``, so each Chinese
+    character takes six bytes (``\\uXXXX``).
+    """
+    return sum(len(json.dumps(found["sessions"] or [])) for found in events)
+
+
+IMPLEMENTATIONS: dict[str, Aggregation] = {
+    "medrecord": aggregate_with_medrecord,
+    "prd": aggregate_with_prd,
+}
+
+
+def fill_event(
     engine: Engine,
     registry: DepartmentRegistry,
-    counter: StatementCounter,
     aggregation: Aggregation,
     *,
     user_id: int,
     session_ids: list[str],
-    repetitions: int,
-) -> Measurement:
-    """Time the aggregation of the last session into an event that contains all the others."""
+) -> list[dict[str, Any]]:
+    """Aggregate all sessions but the last with one implementation and return the event rows."""
     restore_events(engine, user_id, [])
     for session_id in session_ids[:-1]:
         aggregation(engine, registry, user_id, session_id)
-    filled = read_events(engine, user_id)
 
-    seconds: list[float] = []
-    statements: list[int] = []
-    problems: list[str] = []
+    filled = read_events(engine, user_id)
+    restore_events(engine, user_id, [])
+    return filled
+
+
+def measure(
+    engine: Engine,
+    registry: DepartmentRegistry,
+    counter: StatementCounter,
+    *,
+    user_id: int,
+    session_ids: list[str],
+    repetitions: int,
+) -> dict[str, Measurement]:
+    """Time the aggregation of the last session into an event that contains all the others.
+
+    Each implementation fills its own event first. The timed rounds then alternate between
+    the implementations, and which one goes first, so load from other jobs on the machine
+    falls on both alike. Before each round the script restores that implementation's
+    filled event.
+    """
+    filled = {
+        name: fill_event(engine, registry, aggregation, user_id=user_id, session_ids=session_ids)
+        for name, aggregation in IMPLEMENTATIONS.items()
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in IMPLEMENTATIONS}
+    statements: dict[str, list[int]] = {name: [] for name in IMPLEMENTATIONS}
+    problems: dict[str, list[str]] = {name: [] for name in IMPLEMENTATIONS}
+    snapshot_bytes = dict.fromkeys(IMPLEMENTATIONS, 0)
+
     # The first round warms caches and is not recorded.
     for round_number in range(repetitions + 1):
-        counter.count = 0
-        started = time.perf_counter()
-        aggregation(engine, registry, user_id, session_ids[-1])
-        elapsed = time.perf_counter() - started
-        statement_total = counter.count
+        names = list(IMPLEMENTATIONS)
+        if round_number % 2:
+            names.reverse()
 
-        problems.extend(check_event(engine, user_id, session_ids))
-        restore_events(engine, user_id, filled)
-        if round_number > 0:
-            seconds.append(elapsed)
-            statements.append(statement_total)
+        for name in names:
+            restore_events(engine, user_id, filled[name])
+
+            counter.count = 0
+            started = time.perf_counter()
+            IMPLEMENTATIONS[name](engine, registry, user_id, session_ids[-1])
+            elapsed = time.perf_counter() - started
+            statement_total = counter.count
+
+            events = read_events(engine, user_id)
+            problems[name].extend(check_events(events, user_id, session_ids))
+            snapshot_bytes[name] = snapshot_size(events)
+            if round_number > 0:
+                seconds[name].append(elapsed)
+                statements[name].append(statement_total)
 
     restore_events(engine, user_id, [])
-    return Measurement(seconds=seconds, statements=statements, problems=sorted(set(problems)))
+    return {
+        name: Measurement(
+            seconds=seconds[name],
+            statements=statements[name],
+            problems=sorted(set(problems[name])),
+            snapshot_bytes=snapshot_bytes[name],
+        )
+        for name in IMPLEMENTATIONS
+    }
 
 
 def delete_user_rows(engine: Engine, user_ids: list[int]) -> None:
@@ -433,21 +497,14 @@ def run_backend(
                     image_message=arguments.image_message,
                 )
 
-                results = {
-                    name: measure(
-                        engine,
-                        registry,
-                        counter,
-                        aggregation,
-                        user_id=user_id,
-                        session_ids=session_ids,
-                        repetitions=arguments.repetitions,
-                    )
-                    for name, aggregation in (
-                        ("medrecord", aggregate_with_medrecord),
-                        ("prd", aggregate_with_prd),
-                    )
-                }
+                results = measure(
+                    engine,
+                    registry,
+                    counter,
+                    user_id=user_id,
+                    session_ids=session_ids,
+                    repetitions=arguments.repetitions,
+                )
                 rows.append(
                     Row(backend, session_total, message_total, results["medrecord"], results["prd"])
                 )
@@ -466,6 +523,8 @@ def render_table(rows: list[Row], repetitions: int) -> Table:
     table.add_column("PRD/medrecord", justify="right")
     table.add_column("medrecord stmts", justify="right")
     table.add_column("PRD stmts", justify="right")
+    table.add_column("medrecord KB", justify="right")
+    table.add_column("PRD KB", justify="right")
 
     for row in rows:
         medrecord_ms = row.medrecord.median_milliseconds
@@ -479,6 +538,8 @@ def render_table(rows: list[Row], repetitions: int) -> Table:
             f"{prd_ms / medrecord_ms:.2f}",
             row.medrecord.statement_label(),
             row.prd.statement_label(),
+            f"{row.medrecord.snapshot_bytes / 1024:.0f}",
+            f"{row.prd.snapshot_bytes / 1024:.0f}",
         )
     return table
 
@@ -489,7 +550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     registry = medrecord.load_departments(
         plugins=[(DEPARTMENT_CODE, dermatology)], entry_points=False
     )
-    console = Console(width=None if sys.stdout.isatty() else 130)
+    console = Console(width=None if sys.stdout.isatty() else 150)
 
     with tempfile.TemporaryDirectory(prefix="medrecord-bench-") as directory:
         engines = {"sqlite": medrecord.create_engine(f"sqlite:///{Path(directory) / 'bench.db'}")}
@@ -525,6 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 engine.dispose()
 
     console.print(render_table(rows, arguments.repetitions))
+    console.print(f"{_load_average()} at end", highlight=False)
 
     for row in rows:
         for name, measurement in (("medrecord", row.medrecord), ("PRD", row.prd)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,7 +32,6 @@ __all__ = [
     "add_message",
     "aggregate_session",
     "count_rows",
-    "event_snapshots",
     "fixed_clock",
     "make_session",
     "message_content",
@@ -150,11 +149,6 @@ def fixed_clock(moment: dt.datetime) -> Callable[[], dt.datetime]:
 def count_rows(db: DatabaseSession, model: type[ChatSession | Message | MedicalEvent]) -> int:
     """Count the rows of a model's table within the current transaction."""
     return int(db.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def event_snapshots(event: MedicalEvent) -> Sequence[dict[str, Any]]:
-    """Return the snapshot list of an event, or an empty list when it has none."""
-    return list(event.sessions or [])
 
 
 def aggregate_session(

@@ -158,9 +158,14 @@ def test_imcs21_state_reads_without_problems(installed_registry: DepartmentRegis
         reading = read_agent_state(imcs21.convert_record(record)["agent_state"], schema)
 
         assert reading.problems == []
-        assert reading.state.present_symptoms() == [n for n, v in labels.items() if v == "1"]
-        assert reading.state.absent_symptoms() == [n for n, v in labels.items() if v == "0"]
-        assert reading.state.uncertain_symptoms() == [n for n, v in labels.items() if v == "2"]
+        # Names read from symptom_details come back sorted, not in label order.
+        assert sorted(reading.state.present_symptoms()) == sorted(
+            n for n, v in labels.items() if v == "1"
+        )
+        assert reading.state.absent_symptoms() == sorted(n for n, v in labels.items() if v == "0")
+        assert reading.state.uncertain_symptoms() == sorted(
+            n for n, v in labels.items() if v == "2"
+        )
         assert reading.state.risk_level is None
 
 

@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
 
 import medrecord
+from medrecord.cli import app
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DOCS = REPOSITORY / "docs"
@@ -47,6 +49,9 @@ EXPECTED_OUTPUT = {
         "## Examinations\n\nnot provided",
     ],
 }
+
+# Options that every command takes, documented once at the top of the CLI reference.
+COMMON_OPTIONS = {"--db", "--tz", "--verbose", "-v", "--help"}
 
 SNIPPET = re.compile(r'^\s*-{1,}8<-{1,}\s+"([^"]+)"', re.MULTILINE)
 
@@ -113,3 +118,21 @@ def test_reference_lists_public_api() -> None:
 
     for name in medrecord.__all__:
         assert f"`{name}`" in page, f"docs/reference/medrecord.md does not list {name}"
+
+
+def test_cli_reference_lists_every_option() -> None:
+    page = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
+    sections = dict(
+        section.split("\n", 1) for section in page.split("\n## ")[1:] if "\n" in section
+    )
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+
+    for option in COMMON_OPTIONS - {"-v"}:
+        assert f"`{option}" in sections["Options of every command"]
+    for name, command in group.commands.items():
+        assert name in sections, f"docs/reference/cli.md has no section '## {name}'"
+        for parameter in command.params:
+            for option in set(parameter.opts) - COMMON_OPTIONS:
+                if option.startswith("-"):
+                    assert f"`{option}" in sections[name], f"{name} {option} is not documented"

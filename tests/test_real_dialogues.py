@@ -285,13 +285,13 @@ def _check_markdown(dialogue: Dialogue, markdown: str, locale: str) -> list[str]
     complaint = _section(markdown, headings["complaint"])
     expected_complaint = dialogue.chief_complaint or NOT_PROVIDED[locale]
     if len(complaint) != 1 or not complaint[0].startswith(
-        str(markupsafe.escape(_one_line(expected_complaint)))
+        _escape_markdown(_one_line(expected_complaint))
     ):
         faults.append(f"{source_id} {locale}: chief complaint {complaint}")
 
     past = _section(markdown, headings["past"])
-    expected_past = markupsafe.escape(dialogue.past_history or NOT_PROVIDED[locale])
-    if past != [str(expected_past)]:
+    expected_past = _escape_markdown(dialogue.past_history or NOT_PROVIDED[locale])
+    if past != [expected_past]:
         faults.append(f"{source_id} {locale}: past history {past}")
 
     assessment = _section(markdown, headings["assessment"])
@@ -312,24 +312,35 @@ def _check_markdown(dialogue: Dialogue, markdown: str, locale: str) -> list[str]
 
     conversation = _section(markdown, headings["conversation"])
     rendered_lines = [line for line in conversation if line.startswith("- ")]
-    expected_lines = [f"- {line}" for line in _conversation_lines(dialogue, locale, one_line=True)]
+    expected_lines = [
+        f"- {line}" for line in _conversation_lines(dialogue, locale, markdown_text=True)
+    ]
     if rendered_lines != expected_lines:
         faults.append(f"{source_id} {locale}: conversation differs from the source turns")
 
     return faults
 
 
-def _conversation_lines(dialogue: Dialogue, locale: str, *, one_line: bool) -> list[str]:
-    """Return the expected record line of each message: local time, speaker and escaped text."""
+def _escape_markdown(text: str) -> str:
+    """Escape text as Markdown records do: &, < and > become entities, and quotes stay."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _conversation_lines(dialogue: Dialogue, locale: str, *, markdown_text: bool) -> list[str]:
+    """Return the expected record line of each message: local time, speaker and escaped text.
+
+    Markdown records put each message on one line and keep quotes, while HTML records keep
+    the text as it is and escape quotes too.
+    """
     lines: list[str] = []
     for message in dialogue.line["messages"]:
         local_time = dt.datetime.fromisoformat(message["created_at"]).astimezone(ZONE)
-        content = _one_line(message["content"]) if one_line else message["content"]
+        if markdown_text:
+            content = _escape_markdown(_one_line(message["content"]))
+        else:
+            content = str(markupsafe.escape(message["content"]))
         speaker = SENDER_LABELS[locale][message["sender"]]
-        lines.append(
-            f"{local_time:%Y-%m-%d %H:%M} {speaker}{SPEAKER_SEPARATORS[locale]}"
-            f"{markupsafe.escape(content)}"
-        )
+        lines.append(f"{local_time:%Y-%m-%d %H:%M} {speaker}{SPEAKER_SEPARATORS[locale]}{content}")
     return lines
 
 
@@ -351,7 +362,7 @@ def _check_html(dialogue: Dialogue, html: str, locale: str) -> list[str]:
         f'<li class="role-{message["sender"]}"><time>{line[:16]}</time>{line[16:]}</li>'
         for message, line in zip(
             dialogue.line["messages"],
-            _conversation_lines(dialogue, locale, one_line=False),
+            _conversation_lines(dialogue, locale, markdown_text=False),
             strict=True,
         )
     ]

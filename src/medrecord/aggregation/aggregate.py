@@ -59,8 +59,9 @@ def aggregate(
     Raises :class:`SessionNotFoundError` when the session is missing or owned by another
     user, :class:`UnknownDepartmentError` for an unregistered department or hint,
     :class:`DepartmentConflictError` when the hint names another department, and
-    :class:`NoUserMessageError` when the session has no user message; in each case nothing
-    is written.
+    :class:`NoUserMessageError` when the session has no user message, and
+    :class:`ConfigurationError` (:class:`InvalidTimeZoneError` for the zone) for an invalid
+    ``time_zone`` or ``message_cap``; in each case nothing is written.
     """
     zone = resolve_time_zone(time_zone)
     head, tail = split_message_cap(message_cap)

@@ -159,10 +159,18 @@ def _message_view(message: Mapping[str, Any], zone: dt.tzinfo) -> MessageView:
 
 
 def _merged_details(sessions: list[SessionView]) -> dict[str, SymptomDetail]:
+    """Merge the symptom details of all sessions, the earliest session's first.
+
+    Details follow the order of the ``symptoms`` lists and then the sorted names, so the
+    record reads the same on every backend (JSONB does not keep key order).
+    """
     details: dict[str, SymptomDetail] = {}
     for session in sessions:
-        for name, detail in session.state.symptom_details.items():
-            details.setdefault(name, detail)
+        stored = session.state.symptom_details
+        ordered = [name for name in session.state.symptoms if name in stored]
+        ordered += sorted(name for name in stored if name not in ordered)
+        for name in ordered:
+            details.setdefault(name, stored[name])
     return details
 
 

@@ -177,10 +177,14 @@ class AgentState(StateModel):
         return value
 
     def present_symptoms(self) -> list[str]:
-        """Symptoms the patient has: the ``symptoms`` list, then details marked present."""
+        """Symptoms the patient has: the ``symptoms`` list, then details marked present.
+
+        Names that come only from ``symptom_details`` are sorted, like those of the other
+        status lists, because PostgreSQL's JSONB does not keep the key order of a mapping.
+        """
         names = list(self.symptoms)
-        for name, detail in self.symptom_details.items():
-            if detail.status is SymptomStatus.PRESENT and name not in names:
+        for name in self._names_with_status(SymptomStatus.PRESENT):
+            if name not in names:
                 names.append(name)
         return [name for name in names if self._status_of(name) is not SymptomStatus.ABSENT]
 
@@ -193,7 +197,9 @@ class AgentState(StateModel):
         return self._names_with_status(SymptomStatus.UNCERTAIN)
 
     def _names_with_status(self, status: SymptomStatus) -> list[str]:
-        return [name for name, detail in self.symptom_details.items() if detail.status is status]
+        return sorted(
+            name for name, detail in self.symptom_details.items() if detail.status is status
+        )
 
     def _status_of(self, name: str) -> SymptomStatus | None:
         detail = self.symptom_details.get(name)
