@@ -10,11 +10,11 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from medrecord.state import AgentState, DiagnosisCandidate
+from medrecord.state.measurements import blank_to_none, read_temperature_celsius
 from medrecord.state.spellings import canonical_spelling, split_names
 
 __all__ = ["ChildSex", "PediatricsState"]
 
-_TEMPERATURE_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(°c|℃|度|°f|℉)?\s*$", re.IGNORECASE)
 _WEIGHT_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(kg|公斤|千克|斤|g|克)?\s*$", re.IGNORECASE)
 
 # Grams per unit of a weight written by a parent. One 斤 is 500 g.
@@ -86,9 +86,7 @@ class PediatricsState(AgentState):
     )
     @classmethod
     def _blank_to_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return blank_to_none(value)
 
     @field_validator("child_sex", mode="before")
     @classmethod
@@ -114,17 +112,7 @@ class PediatricsState(AgentState):
     @field_validator("max_temperature_celsius", mode="before")
     @classmethod
     def _parse_temperature(cls, value: Any) -> Any:
-        """Read a temperature written with its unit ("39度", "101°F") as Celsius."""
-        if not isinstance(value, str):
-            return value
-
-        match = _TEMPERATURE_TEXT.match(value)
-        if match is None:
-            return value
-
-        number = float(match.group(1))
-        unit = (match.group(2) or "").lower()
-        return (number - 32) * 5 / 9 if unit in ("°f", "℉") else number
+        return read_temperature_celsius(value)
 
     @field_validator("medications_taken", mode="before")
     @classmethod

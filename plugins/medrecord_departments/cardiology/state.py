@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from medrecord.state import AgentState, RiskLevel, StateModel, Timestamp
+from medrecord.state.measurements import blank_to_none
 from medrecord.state.spellings import RISK_LEVEL_SPELLINGS, canonical_spelling, split_names
 
 __all__ = ["BloodPressureReading", "CardiologyState", "ECGInterpretation"]
@@ -83,6 +84,4 @@ class CardiologyState(AgentState):
     @field_validator("cardiac_history", mode="before")
     @classmethod
     def _blank_to_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return blank_to_none(value)

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from medrecord.state import AgentState, StateModel, Timestamp
+from medrecord.state.measurements import blank_to_none
 from medrecord.state.spellings import canonical_spelling
 
 __all__ = ["EndocrinologyState", "GlucoseContext", "GlucoseReading"]
@@ -111,6 +112,4 @@ class EndocrinologyState(AgentState):
     @field_validator("weight_change", mode="before")
     @classmethod
     def _blank_to_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return blank_to_none(value)

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from medrecord.state import AgentState
+from medrecord.state.measurements import blank_to_none
 from medrecord.state.spellings import split_names
 
 __all__ = ["GastroenterologyState"]
@@ -25,9 +26,7 @@ class GastroenterologyState(AgentState):
     )
     @classmethod
     def _blank_to_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return blank_to_none(value)
 
     @field_validator("diet_triggers", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from medrecord.state import AgentState, StateModel, Timestamp
+from medrecord.state.measurements import blank_to_none
 from medrecord.state.spellings import split_names
 
 __all__ = ["ImagingFinding", "OrthopedicsState"]
@@ -44,9 +45,7 @@ class OrthopedicsState(AgentState):
     @field_validator("pain_location", "injury_mechanism", mode="before")
     @classmethod
     def _blank_to_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return blank_to_none(value)
 
     @field_validator("pain_score", mode="before")
     @classmethod

@@ -10,11 +10,11 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from medrecord.state import AgentState, StateModel, Timestamp
+from medrecord.state.measurements import blank_to_none, read_temperature_celsius
 from medrecord.state.spellings import canonical_spelling
 
 __all__ = ["CoughType", "RespiratoryState", "SpO2Reading"]
 
-_TEMPERATURE_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(°c|℃|度|°f|℉)?\s*$", re.IGNORECASE)
 _PERCENT_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
@@ -88,21 +88,9 @@ class RespiratoryState(AgentState):
     @field_validator("max_temperature_celsius", mode="before")
     @classmethod
     def _parse_temperature(cls, value: Any) -> Any:
-        """Read a temperature written with its unit; convert Fahrenheit to Celsius."""
-        if not isinstance(value, str):
-            return value
-
-        match = _TEMPERATURE_TEXT.match(value)
-        if match is None:
-            return value
-
-        number = float(match.group(1))
-        unit = (match.group(2) or "").lower()
-        return (number - 32) * 5 / 9 if unit in ("°f", "℉") else number
+        return read_temperature_celsius(value)
 
     @field_validator("sputum", "smoking_history", mode="before")
     @classmethod
     def _blank_to_none(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return blank_to_none(value)
