@@ -9,9 +9,19 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session as DatabaseSession
 
-from medrecord import Base, ConfigurationError
+from medrecord import Base, ChatSession, ConfigurationError, DepartmentRegistry, MedicalEvent
 from medrecord.schema import VERSION_TABLE, alembic_config, current_revision, upgrade_schema
+from tests.factories import DEFAULT_STARTED_AT, aggregate_session, make_session
+
+JSON_COLUMNS = [
+    ("sessions", "agent_state"),
+    ("messages", "attachments"),
+    ("messages", "metadata"),
+    ("medical_events", "ai_analysis"),
+    ("medical_events", "sessions"),
+]
 
 
 def drop_everything(engine: Engine) -> None:
@@ -93,3 +103,35 @@ def test_downgrade_to_base_removes_tables(empty_engine: Engine) -> None:
     remaining = set(inspect(empty_engine).get_table_names()) - {VERSION_TABLE}
     assert remaining == set()
     assert current_revision(empty_engine) is None
+
+
+# json and timestamp without time zone are PostgreSQL column types of production tables.
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
+)
+def test_existing_json_and_naive_timestamp_columns_work(
+    empty_engine: Engine, registry: DepartmentRegistry
+) -> None:
+    upgrade_schema(empty_engine)
+    with empty_engine.begin() as connection:
+        for table, column in JSON_COLUMNS:
+            connection.exec_driver_sql(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE json USING {column}::json"
+            )
+        connection.exec_driver_sql(
+            "ALTER TABLE sessions ALTER COLUMN created_at TYPE timestamp without time zone"
+        )
+
+    with DatabaseSession(empty_engine) as db:
+        chat_session = make_session(db, agent_state={"risk_level": "高"}, image_positions=[0])
+        session_id = chat_session.id
+        result = aggregate_session(db, registry, chat_session)
+        db.commit()
+
+    with DatabaseSession(empty_engine) as db:
+        event = db.get(MedicalEvent, result.event_id)
+        stored = db.get(ChatSession, session_id)
+        assert event is not None and stored is not None
+        assert event.risk_level == "high"
+        assert event.attachment_count == 1
+        assert stored.created_at == DEFAULT_STARTED_AT

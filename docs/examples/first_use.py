@@ -25,8 +25,8 @@ STARTED_AT = dt.datetime(2026, 11, 20, 7, 30, tzinfo=CHINA_STANDARD_TIME)
 USER_ID = 1001
 SESSION_ID = "6f1c2b9e-3d4a-4f5b-8c7d-1e2f3a4b5c6d"
 
-# What the intake agent stored for this chat. "中" is one of the spellings of the risk level
-# that the state schema reads as "medium".
+# The state the intake agent stored for this chat. "中" is one of the spellings of the risk
+# level that the state schema reads as "medium".
 AGENT_STATE = {
     "stage": "completed",
     "chief_complaint": "左手背红疹伴瘙痒三天",

@@ -39,7 +39,8 @@ def normalize_database_url(url: str | URL) -> URL:
 def create_engine(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
     """Create an engine for the unified tables.
 
-    On SQLite the engine turns on foreign keys, WAL journaling and a busy timeout, and it
+    On PostgreSQL the session time zone is UTC, so ``timestamp without time zone`` columns
+    of existing tables store UTC. On SQLite the engine turns on foreign keys, WAL journaling and a busy timeout, and it
     starts every transaction with ``BEGIN IMMEDIATE``. SQLite has one writer at a time, and
     a transaction that reads first and writes later fails with "database is locked" when
     another writer got in between; taking the write lock at the start makes concurrent
@@ -52,6 +53,8 @@ def create_engine(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engin
     commit one transaction before starting another.
     """
     parsed = normalize_database_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        _use_utc_sessions(kwargs)
     engine = sqlalchemy.create_engine(parsed, **kwargs)
 
     if engine.dialect.name == "sqlite":
@@ -59,6 +62,19 @@ def create_engine(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engin
 
     logger.info("created %s engine", engine.dialect.name)
     return engine
+
+
+def _use_utc_sessions(kwargs: dict[str, Any]) -> None:
+    """Set the PostgreSQL session time zone to UTC unless the caller set connection options.
+
+    Production tables may use ``timestamp without time zone``; PostgreSQL converts aware
+    values to the session zone when it stores them there, so a non-UTC zone would shift
+    every stored time.
+    """
+    connect_args = dict(kwargs.get("connect_args") or {})
+    if "options" not in connect_args:
+        connect_args["options"] = "-c TimeZone=UTC"
+    kwargs["connect_args"] = connect_args
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from medrecord.state import AgentState, DiagnosisCandidate, canonical_spelling
+from medrecord.state.measurements import blank_to_none
 
 __all__ = ["Eye", "OphthalmologyState"]
 
@@ -49,6 +50,4 @@ class OphthalmologyState(AgentState):
     @field_validator("affected_eye", mode="before")
     @classmethod
     def _normalize_eye(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return canonical_spelling(value, EYE_SPELLINGS)
+        return canonical_spelling(blank_to_none(value), EYE_SPELLINGS)

@@ -29,12 +29,14 @@ _ATTACHMENT_EXPRESSIONS = {
         "LIKE 'image/%') THEN 1 ELSE 0 END",
     ),
     "postgresql": (
-        "CASE WHEN jsonb_typeof(attachments) = 'array' AND jsonb_array_length(attachments) > 0 "
-        "THEN jsonb_array_length(attachments) "
+        # The casts let production tables whose columns are json rather than jsonb work too.
+        "CASE WHEN jsonb_typeof(attachments::jsonb) = 'array' "
+        "AND jsonb_array_length(attachments::jsonb) > 0 "
+        "THEN jsonb_array_length(attachments::jsonb) "
         "WHEN message_type = 'image' THEN 1 ELSE 0 END",
         "CASE WHEN message_type = 'image' OR EXISTS ("
-        "SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(attachments) = 'array' "
-        "THEN attachments ELSE '[]'::jsonb END) AS item "
+        "SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(attachments::jsonb) = 'array' "
+        "THEN attachments::jsonb ELSE '[]'::jsonb END) AS item "
         "WHERE jsonb_typeof(item) = 'object' AND (item ->> 'type' = 'image' "
         "OR item ->> 'mime_type' LIKE 'image/%')) THEN 1 ELSE 0 END",
     ),

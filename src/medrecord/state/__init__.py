@@ -1,5 +1,6 @@
 """Agent state schemas: the common intake state that departments extend, and its reader."""
 
+from medrecord.state.measurements import blank_to_none, read_temperature_celsius
 from medrecord.state.reading import StateProblem, StateReading, read_agent_state
 from medrecord.state.schema import (
     AgentState,
@@ -31,7 +32,9 @@ __all__ = [
     "SymptomDetail",
     "SymptomStatus",
     "Timestamp",
+    "blank_to_none",
     "canonical_spelling",
     "read_agent_state",
+    "read_temperature_celsius",
     "split_names",
 ]
