@@ -40,12 +40,12 @@ def create_engine(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engin
     """Create an engine for the unified tables.
 
     On PostgreSQL the session time zone is UTC, so ``timestamp without time zone`` columns
-    of existing tables store UTC. On SQLite the engine turns on foreign keys, WAL journaling and a busy timeout, and it
-    starts every transaction with ``BEGIN IMMEDIATE``. SQLite has one writer at a time, and
-    a transaction that reads first and writes later fails with "database is locked" when
-    another writer got in between; taking the write lock at the start makes concurrent
-    aggregations wait for each other instead. Extra keyword arguments go to
-    :func:`sqlalchemy.create_engine`.
+    of existing tables store UTC. On SQLite the engine turns on foreign keys, WAL journaling
+    and a busy timeout, and it starts every transaction with ``BEGIN IMMEDIATE``. SQLite has
+    one writer at a time. A transaction that reads first and writes later fails with
+    "database is locked" when another writer got in between, so taking the write lock at
+    the start makes concurrent aggregations wait for each other instead. Extra keyword
+    arguments go to :func:`sqlalchemy.create_engine`.
 
     NOTE: on SQLite even a read-only transaction holds the write lock until it ends, so a
     second session opened in the same thread while the first is still in a transaction

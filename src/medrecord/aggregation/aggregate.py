@@ -50,7 +50,7 @@ def aggregate(
     """Aggregate a chat session into its medical event, built from real session data only.
 
     The event is the active one of the user, the session's department and the local
-    calendar day (in ``time_zone``) of the session's ``created_at``; it is created when
+    calendar day (in ``time_zone``) of the session's ``created_at``. It is created when
     missing. The session's snapshot replaces any earlier snapshot of the same session, and
     every event field is derived again from all snapshots. The statements run are the same
     five whatever the number of messages or sessions, and the caller owns the transaction:

@@ -53,7 +53,7 @@ class SessionView:
 
 @dataclass(frozen=True)
 class RecordView:
-    """Everything a record shows. None and empty lists mean the sessions did not say."""
+    """Everything a record shows. None and empty lists mean the sessions lack the value."""
 
     event_id: int
     title: str
@@ -175,7 +175,7 @@ def _merged_details(sessions: list[SessionView]) -> dict[str, SymptomDetail]:
 
 
 def _candidates(sessions: list[SessionView]) -> list[DiagnosisCandidate]:
-    """Collect the diagnosis candidates of every state field that holds them."""
+    """Collect the diagnosis candidates of every state field that contains them."""
     found: dict[str, DiagnosisCandidate] = {}
     for session in sessions:
         for name in type(session.state).model_fields:

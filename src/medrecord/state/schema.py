@@ -61,7 +61,7 @@ class StateModel(BaseModel):
 
 
 class SymptomDetail(StateModel):
-    """What is known about one symptom. Fields the chat did not establish stay None."""
+    """The known facts of one symptom. Fields the chat did not establish stay None."""
 
     duration: str | None = None
     severity: str | None = None
