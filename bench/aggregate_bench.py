@@ -105,7 +105,7 @@ class Row:
 
 
 class StatementCounter:
-    """Counts the statements an engine sends to the database."""
+    """Counter of the statements an engine sends to the database."""
 
     def __init__(self, engine: Engine) -> None:
         self.count = 0
@@ -150,12 +150,10 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="make the second message of every session an image message (a user photo)",
     )
     parser.add_argument(
-        "--prepared-statements",
-        action="store_true",
-        help=(
-            "keep psycopg's server-side prepared statements on PostgreSQL; medrecord.aggregate "
-            "fails with them after about 10 calls on one connection"
-        ),
+        "--no-prepared-statements",
+        dest="prepared_statements",
+        action="store_false",
+        help="turn psycopg's server-side prepared statements off on PostgreSQL (on by default)",
     )
     parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     arguments = parser.parse_args(argv)
@@ -211,14 +209,9 @@ def _psycopg_version() -> str:
 
 
 def create_postgresql_engine(url: str, *, prepared_statements: bool) -> Engine:
-    """Create the PostgreSQL engine, by default without server-side prepared statements.
+    """Create the PostgreSQL engine, with or without psycopg's server-side prepared statements.
 
-    NOTE: medrecord's event insert names the partial unique index by
-    ``ON CONFLICT ... WHERE status = $1``. Once psycopg has prepared the statement and
-    PostgreSQL plans it generically, the bind parameter in that predicate matches no index,
-    and the insert fails with InvalidColumnReference. With psycopg 3.3 and PostgreSQL 15
-    the eleventh aggregation on one connection failed. Turning preparation off applies to
-    both implementations alike.
+    Turning preparation off applies to both implementations alike.
     """
     if prepared_statements:
         return medrecord.create_engine(url)

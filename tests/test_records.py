@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -235,3 +236,28 @@ def test_registry_fixture_is_limited_to_test_departments(registry: Any) -> None:
     assert registry.codes == ["dermatology", "sleep"]
     assert medrecord_departments.dermatology.DEPARTMENT in list(registry)
     assert isinstance(SleepClinicPlugin(), SleepClinicPlugin)
+
+
+def test_later_session_details_are_kept(db: DatabaseSession, registry: Any) -> None:
+    morning = make_session(
+        db, agent_state={"symptoms": ["心悸"], "symptom_details": {"心悸": {"severity": "轻"}}}
+    )
+    evening = make_session(
+        db,
+        started_at=morning.created_at + dt.timedelta(hours=8),
+        agent_state={
+            "symptoms": ["心悸", "胸痛"],
+            "symptom_details": {"心悸": {"severity": "加重"}, "胸痛": {"duration": "20分钟"}},
+        },
+    )
+    aggregate_session(db, registry, morning)
+    result = aggregate_session(db, registry, evening)
+    db.commit()
+    event = db.get(MedicalEvent, result.event_id)
+    assert event is not None
+
+    record = render_record(event, registry=registry, locale="zh-CN")
+
+    assert "- 心悸（会话 1）：持续时间 未提供；程度 轻；部位 未提供" in record
+    assert "- 心悸（会话 2）：持续时间 未提供；程度 加重；部位 未提供" in record
+    assert "- 胸痛（会话 2）：持续时间 20分钟；程度 未提供；部位 未提供" in record

@@ -17,7 +17,13 @@ from medrecord.state import (
     read_agent_state,
 )
 
-__all__ = ["MessageView", "RecordView", "SessionView", "build_record_view"]
+__all__ = [
+    "MessageView",
+    "RecordView",
+    "SessionView",
+    "SymptomDetailView",
+    "build_record_view",
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,15 @@ class MessageView:
     message_type: str
     attachment_count: int
     position: int | None
+
+
+@dataclass(frozen=True)
+class SymptomDetailView:
+    """The details one session gave of one symptom; ``session_number`` counts from 1."""
+
+    name: str
+    detail: SymptomDetail
+    session_number: int
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class RecordView:
     symptoms: list[str]
     denied_symptoms: list[str]
     uncertain_symptoms: list[str]
-    symptom_details: dict[str, SymptomDetail]
+    symptom_details: list[SymptomDetailView]
     past_history: list[str]
     candidates: list[DiagnosisCandidate]
     recommendations: list[Recommendations]
@@ -102,7 +117,7 @@ def build_record_view(
         symptoms=_string_list(analysis.get("symptoms")),
         denied_symptoms=_string_list(analysis.get("denied_symptoms")),
         uncertain_symptoms=_string_list(analysis.get("uncertain_symptoms")),
-        symptom_details=_merged_details(sessions),
+        symptom_details=_symptom_details(sessions),
         past_history=_unique(s.state.past_history for s in sessions if s.state.past_history),
         candidates=_candidates(sessions),
         recommendations=[s.state.recommendations for s in sessions if s.state.recommendations],
@@ -158,20 +173,21 @@ def _message_view(message: Mapping[str, Any], zone: dt.tzinfo) -> MessageView:
     )
 
 
-def _merged_details(sessions: list[SessionView]) -> dict[str, SymptomDetail]:
-    """Merge the symptom details of all sessions, the earliest session's first.
+def _symptom_details(sessions: list[SessionView]) -> list[SymptomDetailView]:
+    """List the symptom details of every session, in session order.
 
-    Details follow the order of the ``symptoms`` lists and then the sorted names, so the
-    record reads the same on every backend (JSONB does not keep key order).
+    Each session keeps its own details, so a later session that describes a symptom again
+    is shown beside the earlier one, not dropped. Within a session, details follow the
+    ``symptoms`` list and then the sorted names, so the record reads the same on every
+    backend (JSONB does not keep key order).
     """
-    details: dict[str, SymptomDetail] = {}
-    for session in sessions:
+    views: list[SymptomDetailView] = []
+    for number, session in enumerate(sessions, start=1):
         stored = session.state.symptom_details
         ordered = [name for name in session.state.symptoms if name in stored]
         ordered += sorted(name for name in stored if name not in ordered)
-        for name in ordered:
-            details.setdefault(name, stored[name])
-    return details
+        views.extend(SymptomDetailView(name, stored[name], number) for name in ordered)
+    return views
 
 
 def _candidates(sessions: list[SessionView]) -> list[DiagnosisCandidate]:
