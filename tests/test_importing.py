@@ -465,3 +465,12 @@ def test_import_logs_counts_not_message_text(
     assert "itchy rash" not in caplog.text
     assert "rash of s-1" not in caplog.text
     assert "keep the area dry" not in caplog.text
+
+
+def test_truncated_line_reports_true_column(
+    db: DatabaseSession, registry: DepartmentRegistry
+) -> None:
+    report = import_sessions(['{"id": "x"\n'], session=db, registry=registry)
+
+    assert [error.line_number for error in report.errors] == [1]
+    assert "column 11" in report.errors[0].reason

@@ -230,7 +230,8 @@ def import_sessions(
 def _parse_line(text: str, line_number: int, registry: DepartmentRegistry) -> _PendingSession:
     """Validate one line; raise :class:`ImportLineError` naming what is wrong."""
     try:
-        data = json.loads(text)
+        # Without the line break, an error at the end of the line reports its true column.
+        data = json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as error:
         raise ImportLineError(
             line_number, f"invalid JSON: {error.msg} at column {error.colno}"
