@@ -35,7 +35,8 @@ def test_every_export_has_a_docstring() -> None:
 def test_import_loads_no_plugins_or_engines() -> None:
     code = (
         "import sys, medrecord; "
-        "loaded = [m for m in sys.modules if m.startswith('medrecord_departments') or m == 'psycopg']; "
+        "loaded = [m for m in sys.modules "
+        "if m.startswith('medrecord_departments') or m == 'psycopg']; "
         "print(','.join(loaded))"
     )
 

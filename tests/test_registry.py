@@ -112,7 +112,8 @@ def test_duplicate_code_names_both_plugins() -> None:
 
     assert raised.value.first_plugin == "first-plugin"
     assert raised.value.second_plugin == "second-plugin"
-    assert "first-plugin" in str(raised.value) and "second-plugin" in str(raised.value)
+    assert "first-plugin" in str(raised.value)
+    assert "second-plugin" in str(raised.value)
 
 
 def test_alias_clashing_with_other_code_fails() -> None:

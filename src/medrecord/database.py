@@ -49,9 +49,9 @@ def create_engine(url: str | URL = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engin
     the start makes concurrent aggregations wait for each other instead. Extra keyword
     arguments go to :func:`sqlalchemy.create_engine`.
 
-    NOTE: on SQLite even a read-only transaction holds the write lock until it ends, so a
+    NOTE: on SQLite even a read-only transaction keeps the write lock until it ends. A
     second session opened in the same thread while the first is still in a transaction
-    waits for the busy timeout (30 s) and then fails with "database is locked". End or
+    therefore waits for the busy timeout (30 s) and then fails with "database is locked". End or
     commit one transaction before starting another.
     """
     parsed = normalize_database_url(url)

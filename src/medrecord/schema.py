@@ -51,7 +51,7 @@ def upgrade_schema(
 ) -> str | None:
     """Create the unified tables or upgrade them to ``revision``; return the new revision.
 
-    A database that already holds the production tables but no medrecord version must be
+    A database that already contains the production tables but no medrecord version must be
     adopted explicitly with ``existing_tables=True``: it is stamped at the base revision,
     which matches the production schema, and then upgraded, so only the additions run.
     """

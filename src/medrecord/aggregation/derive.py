@@ -45,9 +45,10 @@ def merge_snapshot(
 def derive_event(snapshots: Sequence[dict[str, Any]]) -> DerivedEvent:
     """Compute the event fields from its snapshots, ordered as :func:`merge_snapshot` orders.
 
-    The chief complaint is the earliest session's that has one; the risk level the highest
-    assessed one, or None when no session assessed a risk; symptoms are the union in
-    order of first mention; a symptom present in any session is not listed as denied.
+    The chief complaint is that of the earliest session that has one. The risk level is
+    the highest assessed one, or None when no session assessed a risk. Symptoms are the
+    union in order of first mention, and a symptom present in any session is not listed
+    as denied.
     """
     ordered = sorted(snapshots, key=_session_order)
 

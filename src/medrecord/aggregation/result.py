@@ -1,4 +1,4 @@
-"""What an aggregation returns."""
+"""The result of an aggregation: the event and the session summary."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ def build_snapshot(
 
     Every value comes from the session row, its messages or its validated state: a value
     the session does not have is None or an empty list, never a default. ``messages``
-    holds the first and last messages in chronological order; ``omitted_message_count``
-    says how many in between were left out, and ``message_count`` is the true total.
+    contains the first and last messages in chronological order. ``omitted_message_count``
+    counts the messages left out in between, and ``message_count`` is the true total.
     """
     state = reading.state
     last_message_at = window.messages[-1].created_at if window.messages else None

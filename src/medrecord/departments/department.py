@@ -22,7 +22,7 @@ class Department:
     ``code`` is the value stored in ``sessions.agent_type``; ``event_agent_type`` the value
     stored in ``medical_events.agent_type`` (the short enum clients know, such as
     ``"derma"``). ``aliases`` are other names clients send for the department.
-    ``template_package`` names the package whose ``templates/`` folder holds the
+    ``template_package`` names the package whose ``templates/`` folder contains the
     department's record templates; without one the core templates are used.
     """
 

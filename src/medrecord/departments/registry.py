@@ -49,7 +49,7 @@ def build_plugin_manager(
     ``plugins`` are ``(name, plugin)`` pairs registered first, then every entry point of
     the group ``medrecord.departments`` unless ``entry_points`` is False. Names in
     ``blocked`` (default: ``MEDRECORD_BLOCK_PLUGINS``) are skipped. A plugin that fails to
-    import or register is logged with its name and appended to ``failures``; with
+    import or register is logged with its name and appended to ``failures``. With
     ``strict`` (default: ``MEDRECORD_STRICT_PLUGINS``) the error is raised instead.
     """
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -189,7 +189,7 @@ def load_departments(
     """Build the department registry from the installed plugins.
 
     Builds a plugin manager with :func:`build_plugin_manager` unless one is passed, then
-    asks every plugin for its department. Two plugins claiming one code or alias raise
+    calls every plugin's ``medrecord_department`` hook. Two plugins claiming one code or alias raise
     :class:`DuplicateDepartmentError` naming both, in every mode. A plugin whose hook fails
     or returns something other than a :class:`Department` is reported and skipped, or
     raised with ``strict``.

@@ -23,7 +23,7 @@ class ChatSession(Base):
     """An intake conversation of one user with one department's agent.
 
     The class is not called ``Session`` so that it never shadows
-    :class:`sqlalchemy.orm.Session`. ``agent_type`` holds the department code
+    :class:`sqlalchemy.orm.Session`. ``agent_type`` is the department code
     (``"dermatology"``), and ``agent_state`` the department's state as JSON; in-place changes
     to the top level of ``agent_state`` are tracked.
     """
@@ -35,7 +35,7 @@ class ChatSession(Base):
     user_id: Mapped[int] = mapped_column(Integer, index=True)
     doctor_id: Mapped[int | None] = mapped_column(Integer)
     # NOTE: the production DDL has DEFAULT 'general'; the model sets no default, because a
-    # session filed under a department nobody chose misfiles its record.
+    # session filed under a department no caller chose misfiles its record.
     agent_type: Mapped[str] = mapped_column(String(50), index=True)
     agent_state: Mapped[dict[str, Any] | None] = mapped_column(MutableDict.as_mutable(json_type()))
     last_message: Mapped[str | None] = mapped_column(Text)

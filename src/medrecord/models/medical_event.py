@@ -30,9 +30,9 @@ class MedicalEvent(Base):
 
     ``sessions`` is the JSON list of session snapshots that clients read; the other columns
     are derived from it. ``risk_level`` is NULL when no session assessed a risk: it has no
-    default. ``event_date`` is the local calendar day the event files under; with
-    ``user_id``, ``agent_type`` and ``status = 'active'`` it is unique, which keeps two
-    concurrent aggregations from creating two events.
+    default. ``event_date`` is the local calendar day the event files under. Active events
+    are unique per ``user_id``, ``agent_type`` and ``event_date``, so two concurrent
+    aggregations cannot create two events.
     """
 
     __tablename__ = "medical_events"

@@ -20,14 +20,14 @@ __all__ = ["Message", "MessageType", "Sender"]
 
 
 class Sender(enum.StrEnum):
-    """Who wrote a message."""
+    """The author of a message: the user or the assistant."""
 
     USER = "user"
     ASSISTANT = "assistant"
 
 
 class MessageType(enum.StrEnum):
-    """What a message carries."""
+    """The kind of content of a message."""
 
     TEXT = "text"
     IMAGE = "image"

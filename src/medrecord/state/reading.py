@@ -119,7 +119,12 @@ def _child(container: Any, key: Any) -> Any:
 def _format_path(location: tuple[Any, ...]) -> str:
     path = ""
     for key in location:
-        path += f"[{key}]" if isinstance(key, int) else (f".{key}" if path else str(key))
+        if isinstance(key, int):
+            path += f"[{key}]"
+        elif path:
+            path += f".{key}"
+        else:
+            path = str(key)
     return path
 
 

@@ -3,7 +3,7 @@
 It adds two fixtures: ``medrecord_registry``, the registry of the installed departments, and
 ``medrecord_department_conformance``, a function that returns what is wrong with a
 department (see :func:`medrecord.testing.conformance.check_department`). Nothing is
-loaded until a test asks for a fixture.
+loaded until a test requests a fixture.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from medrecord.testing.conformance import check_department
 
 @pytest.fixture(scope="session")
 def medrecord_registry() -> DepartmentRegistry:
-    """The registry of every installed department plugin, loaded in strict mode."""
+    """Load the registry of every installed department plugin, in strict mode."""
     return load_departments(strict=True)
 
 
