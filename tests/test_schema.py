@@ -26,7 +26,15 @@ JSON_COLUMNS = [
 
 def drop_everything(engine: Engine) -> None:
     with engine.begin() as connection:
-        for table in ("messages", "medical_events", "sessions", VERSION_TABLE):
+        for table in (
+            "messages",
+            "medical_events",
+            "sessions",
+            "legacy_migration_ledger",
+            "legacy_migration_quarantine",
+            "legacy_migration_runs",
+            VERSION_TABLE,
+        ):
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -53,15 +61,15 @@ def model_differences(engine: Engine) -> list[object]:
 def test_upgrade_creates_tables_matching_models(empty_engine: Engine) -> None:
     revision = upgrade_schema(empty_engine)
 
-    assert revision == "0002"
+    assert revision == "0003"
     assert model_differences(empty_engine) == []
 
 
 def test_upgrade_twice_changes_nothing(empty_engine: Engine) -> None:
     upgrade_schema(empty_engine)
 
-    assert upgrade_schema(empty_engine) == "0002"
-    assert current_revision(empty_engine) == "0002"
+    assert upgrade_schema(empty_engine) == "0003"
+    assert current_revision(empty_engine) == "0003"
 
 
 def test_existing_tables_need_explicit_adoption(empty_engine: Engine) -> None:
@@ -72,7 +80,7 @@ def test_existing_tables_need_explicit_adoption(empty_engine: Engine) -> None:
     with pytest.raises(ConfigurationError, match="--existing-tables"):
         upgrade_schema(empty_engine)
 
-    assert upgrade_schema(empty_engine, existing_tables=True) == "0002"
+    assert upgrade_schema(empty_engine, existing_tables=True) == "0003"
     assert "event_date" in {
         column["name"] for column in inspect(empty_engine).get_columns("medical_events")
     }
@@ -91,6 +99,12 @@ def test_adoption_needs_all_three_tables(empty_engine: Engine) -> None:
 
 def test_downgrade_to_base_removes_tables(empty_engine: Engine) -> None:
     upgrade_schema(empty_engine)
+
+    with empty_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0002")
+    assert not {"legacy_migration_runs", "legacy_migration_ledger"} & set(
+        inspect(empty_engine).get_table_names()
+    )
 
     with empty_engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0001")

@@ -24,7 +24,10 @@ from medrecord.errors import (
     EventNotFoundError,
     ImportLineError,
     InvalidTimeZoneError,
+    LegacyMigrationError,
+    LegacyRowError,
     MedrecordError,
+    MigrationNotVerifiedError,
     NotFoundError,
     NoUserMessageError,
     PluginLoadError,
@@ -33,6 +36,15 @@ from medrecord.errors import (
     UnknownDepartmentError,
 )
 from medrecord.hookspecs import hookimpl, hookspec
+from medrecord.legacy import (
+    LegacyMapper,
+    MigrationReport,
+    RetirementReport,
+    VerificationReport,
+    migrate_legacy,
+    retire_legacy,
+    verify_migration,
+)
 from medrecord.models import (
     Base,
     ChatSession,
@@ -60,6 +72,16 @@ from medrecord.state import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "verify_migration",
+    "retire_legacy",
+    "migrate_legacy",
+    "VerificationReport",
+    "RetirementReport",
+    "MigrationReport",
+    "MigrationNotVerifiedError",
+    "LegacyRowError",
+    "LegacyMigrationError",
+    "LegacyMapper",
     "AgentState",
     "AggregationError",
     "AggregationResult",

@@ -18,7 +18,10 @@ messages::
     ├── AggregationError
     │   └── NoUserMessageError
     ├── ImportLineError
-    └── RecordRenderError
+    ├── RecordRenderError
+    └── LegacyMigrationError
+        ├── LegacyRowError
+        └── MigrationNotVerifiedError
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ __all__ = [
     "EventNotFoundError",
     "ImportLineError",
     "InvalidTimeZoneError",
+    "LegacyMigrationError",
+    "LegacyRowError",
     "MedrecordError",
+    "MigrationNotVerifiedError",
     "NoUserMessageError",
     "NotFoundError",
     "PluginLoadError",
@@ -169,3 +175,30 @@ class RecordRenderError(MedrecordError):
         self.template = template
         self.reason = reason
         super().__init__(f"record template {template!r} failed to render: {reason}")
+
+
+class LegacyMigrationError(MedrecordError):
+    """The legacy migration cannot run as asked."""
+
+
+class LegacyRowError(LegacyMigrationError):
+    """A legacy row cannot be mapped to a session; it is quarantined with ``reason``.
+
+    ``reason`` is a stable code such as ``"unknown_role"``; ``detail`` says what is wrong
+    and where, naming fields and message positions but quoting no chat text.
+    """
+
+    def __init__(self, legacy_table: str, legacy_id: str, reason: str, detail: str) -> None:
+        self.legacy_table = legacy_table
+        self.legacy_id = legacy_id
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{legacy_table} row {legacy_id!r}: {reason}: {detail}")
+
+
+class MigrationNotVerifiedError(LegacyMigrationError):
+    """The legacy tables cannot be retired, because the migration has not been verified."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"refusing to retire the legacy tables: {reason}")

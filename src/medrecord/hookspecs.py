@@ -14,13 +14,14 @@ Every hook is named ``medrecord_*``. Plugins may implement any subset of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from medrecord.departments.department import Department
+    from medrecord.legacy.mapping import LegacyMapper
     from medrecord.models.medical_event import MedicalEvent
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
@@ -54,4 +55,15 @@ def medrecord_record_context(
     only to its own department's records. Every implementation is called; when two
     return the same key, the plugin registered later wins. The variables are available in
     templates under ``extra``.
+    """
+
+
+@hookspec
+def medrecord_legacy_mappers() -> Sequence[LegacyMapper] | None:
+    """Provide mappers that migrate a legacy per-department table into unified sessions.
+
+    Called when a legacy migration, verification or retirement starts. Return
+    :class:`~medrecord.legacy.LegacyMapper` objects for the tables this plugin's department
+    used before the unified model, or None. Each mapper's ``name`` and table must be unique
+    across plugins, and its ``department`` must be a registered department code.
     """

@@ -36,16 +36,16 @@ from pydantic import (
     ValidationError,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
-from sqlalchemy import JSON, Table, bindparam, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DatabaseSession
-from sqlalchemy.types import TypeEngine
 
 from medrecord.departments.registry import DepartmentRegistry
 from medrecord.errors import ImportLineError, UnknownDepartmentError
+from medrecord.json_values import contains_nul, json_kind
 from medrecord.models.chat_session import ChatSession
 from medrecord.models.message import Message, MessageType, Sender
+from medrecord.models.types import json_null_as_sql_null
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -239,10 +239,10 @@ def _parse_line(text: str, line_number: int, registry: DepartmentRegistry) -> _P
 
     if not isinstance(data, dict):
         raise ImportLineError(
-            line_number, f"invalid line: expected a JSON object, got a JSON {_json_kind(data)}"
+            line_number, f"invalid line: expected a JSON object, got a JSON {json_kind(data)}"
         )
 
-    if _contains_nul(data):
+    if contains_nul(data):
         raise ImportLineError(
             line_number,
             "invalid line: it contains a NUL character (\\u0000), which PostgreSQL cannot store",
@@ -259,28 +259,6 @@ def _parse_line(text: str, line_number: int, registry: DepartmentRegistry) -> _P
         raise ImportLineError(line_number, str(unknown))
 
     return _PendingSession(line_number, record, department.code)
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"
-
-
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
 
 
 def _describe_errors(errors: list[ErrorDetails]) -> str:
@@ -335,11 +313,6 @@ def _json_path(location: tuple[int | str, ...]) -> str:
     return path or "line"
 
 
-def _json_or_null() -> TypeEngine[Any]:
-    """Return a JSON type that stores Python None as SQL NULL, like an omitted value."""
-    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-
-
 def _write_batch(
     database: DatabaseSession, batch: list[_PendingSession], report: ImportReport
 ) -> None:
@@ -366,8 +339,8 @@ def _write_batch(
 
     if messages:
         statement = insert(_MESSAGES).values(
-            attachments=bindparam("attachments", type_=_json_or_null()),
-            metadata=bindparam("metadata", type_=_json_or_null()),
+            attachments=bindparam("attachments", type_=json_null_as_sql_null()),
+            metadata=bindparam("metadata", type_=json_null_as_sql_null()),
         )
         database.execute(statement, messages)
 
@@ -390,7 +363,7 @@ def _insert_sessions(database: DatabaseSession, batch: list[_PendingSession]) ->
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         dialect_insert(table)
-        .values(agent_state=bindparam("agent_state", type_=_json_or_null()))
+        .values(agent_state=bindparam("agent_state", type_=json_null_as_sql_null()))
         .on_conflict_do_nothing(index_elements=[table.c.id])
         .returning(table.c.id)
     )

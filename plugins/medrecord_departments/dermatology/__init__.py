@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from medrecord import Department, hookimpl
+from medrecord.legacy import LegacyMapper
+from medrecord_departments.dermatology.legacy import DERMA_SESSIONS_MAPPER
 from medrecord_departments.dermatology.state import DermatologyState
 
-__all__ = ["DEPARTMENT", "DermatologyState", "medrecord_department"]
+__all__ = [
+    "DEPARTMENT",
+    "DERMA_SESSIONS_MAPPER",
+    "DermatologyState",
+    "medrecord_department",
+    "medrecord_legacy_mappers",
+]
 
 DEPARTMENT = Department(
     code="dermatology",
@@ -25,3 +35,9 @@ DEPARTMENT = Department(
 def medrecord_department() -> Department:
     """Provide the dermatology department."""
     return DEPARTMENT
+
+
+@hookimpl
+def medrecord_legacy_mappers() -> Sequence[LegacyMapper]:
+    """Provide the mapper of the legacy ``derma_sessions`` table."""
+    return [DERMA_SESSIONS_MAPPER]

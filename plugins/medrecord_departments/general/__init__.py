@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from medrecord import Department, hookimpl
+from medrecord.legacy import LegacyMapper
+from medrecord_departments.general.legacy import DIAGNOSIS_SESSIONS_MAPPER
 from medrecord_departments.general.state import GeneralState
 
-__all__ = ["DEPARTMENT", "GeneralState", "medrecord_department"]
+__all__ = [
+    "DEPARTMENT",
+    "DIAGNOSIS_SESSIONS_MAPPER",
+    "GeneralState",
+    "medrecord_department",
+    "medrecord_legacy_mappers",
+]
 
 DEPARTMENT = Department(
     code="general",
@@ -29,3 +39,9 @@ DEPARTMENT = Department(
 def medrecord_department() -> Department:
     """Provide the general practice department."""
     return DEPARTMENT
+
+
+@hookimpl
+def medrecord_legacy_mappers() -> Sequence[LegacyMapper]:
+    """Provide the mapper of the legacy ``diagnosis_sessions`` table."""
+    return [DIAGNOSIS_SESSIONS_MAPPER]

@@ -1,4 +1,5 @@
-"""The ``medrecord`` command line: schema, departments, import, aggregation, records, demo."""
+"""The ``medrecord`` command line: schema, departments, import, aggregation, records, demo,
+legacy migration."""
 
 import typer
 
@@ -9,6 +10,7 @@ from medrecord.cli.demo import demo
 from medrecord.cli.departments import departments
 from medrecord.cli.errors import ErrorReportingGroup
 from medrecord.cli.events import events, render
+from medrecord.cli.migrate import migrate_app
 from medrecord.cli.options import store_global_options
 
 __all__ = ["app", "main"]
@@ -29,6 +31,7 @@ app.command("aggregate")(aggregate_command)
 app.command("events")(events)
 app.command("render")(render)
 app.command("demo")(demo)
+app.add_typer(migrate_app)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from medrecord.clock import ensure_utc
 
-__all__ = ["UTCDateTime", "json_type"]
+__all__ = ["UTCDateTime", "json_null_as_sql_null", "json_type"]
 
 
 def json_type() -> TypeEngine[Any]:
@@ -22,6 +22,15 @@ def json_type() -> TypeEngine[Any]:
     that shares a type instance.
     """
     return JSON().with_variant(JSONB(), "postgresql")
+
+
+def json_null_as_sql_null() -> TypeEngine[Any]:
+    """Return a JSON type for bound values that writes Python None as SQL NULL.
+
+    Bulk inserts bind with it, so that a missing value is NULL, as an omitted one is,
+    rather than the JSON text ``null``.
+    """
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

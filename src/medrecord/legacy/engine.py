@@ -1,0 +1,494 @@
+"""The migration engine: legacy rows into ``sessions`` and ``messages``, batch by batch.
+
+Each batch is one transaction that reads the next legacy rows in id order, skips those the
+ledger lists, maps the others, and writes the new sessions, their messages, their ledger
+entries and the batch's quarantine entries together. A batch either commits whole or not
+at all, so a run killed at any point leaves only whole batches, and the next run skips
+them by the ledger and finishes the rest. Every statement is set-based: one lookup of the
+ledger and one of existing session ids per batch, then bulk inserts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from medrecord.clock import resolve_time_zone, utc_now
+from medrecord.departments.registry import DepartmentRegistry
+from medrecord.errors import LegacyRowError
+from medrecord.legacy.checksum import message_checksum, state_checksum
+from medrecord.legacy.mapping import LegacyMapper, MappedSession, ProblemReason
+from medrecord.legacy.registry import legacy_mappers, select_mappers
+from medrecord.legacy.report import MigrationReport, QuarantinedRow, TableMigration
+from medrecord.legacy.runs import LEDGER, QUARANTINE, finish_run, require_bookkeeping, start_run
+from medrecord.legacy.source import (
+    LegacyColumns,
+    decode_row,
+    inspect_legacy_table,
+    read_batch,
+    row_count,
+)
+from medrecord.models.chat_session import ChatSession
+from medrecord.models.message import Message
+from medrecord.models.types import json_null_as_sql_null
+
+__all__ = ["DEFAULT_BATCH_SIZE", "MigrationProgress", "migrate_legacy"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 500
+"""Legacy rows read, mapped and written per transaction."""
+
+LOOKUP_CHUNK = 1000
+"""Ids per ``IN`` list, well under every database's limit on bound parameters."""
+
+MIGRATION_LOCK_KEY = 0x6D656472
+"""PostgreSQL advisory lock that makes concurrent migration batches take turns."""
+
+_SESSIONS = cast(Table, ChatSession.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+
+
+@dataclass(frozen=True)
+class MigrationProgress:
+    """Where a run is: rows of ``legacy_table`` processed so far, out of ``total``."""
+
+    legacy_table: str
+    processed: int
+    total: int
+
+
+ProgressCallback = Callable[[MigrationProgress], None]
+
+
+def migrate_legacy(
+    engine: Engine,
+    *,
+    registry: DepartmentRegistry,
+    only: Sequence[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
+    legacy_time_zone: str | dt.tzinfo = "UTC",
+    progress: ProgressCallback | None = None,
+) -> MigrationReport:
+    """Migrate the legacy tables into unified sessions; return what was done.
+
+    ``only`` limits the run to the named sources (``"derma"``, ``"diagnosis"``).
+    Legacy times without an offset are read in ``legacy_time_zone``. With ``dry_run``
+    nothing is written: the report says what would be migrated and every problem found.
+    The engine commits each batch itself, so pass an engine, not a session; the legacy
+    tables are only read. Running it again adds nothing that is already migrated.
+    """
+    if batch_size < 1:
+        raise ValueError(f"invalid batch size {batch_size}: read at least 1 row per batch")
+    zone = (
+        legacy_time_zone
+        if isinstance(legacy_time_zone, dt.tzinfo)
+        else resolve_time_zone(legacy_time_zone)
+    )
+    mappers = select_mappers(legacy_mappers(registry), only)
+    require_bookkeeping(engine)
+
+    run_id = None if dry_run else start_run(engine, "migrate")
+    report = MigrationReport(dry_run=dry_run, run_id=run_id)
+
+    try:
+        for index, mapper in enumerate(mappers):
+            table_report = _migrate_table(
+                engine,
+                mapper,
+                registry,
+                report,
+                batch_size=batch_size,
+                zone=zone,
+                progress=progress,
+                earlier=[
+                    previous
+                    for previous, result in zip(mappers[:index], report.tables, strict=True)
+                    if result.present
+                ],
+            )
+            report.tables.append(table_report)
+    except BaseException:
+        if run_id is not None:
+            finish_run(engine, run_id, "failed", None)
+        raise
+
+    if run_id is not None:
+        summary = report.to_dict()
+        summary.pop("quarantine")
+        finish_run(engine, run_id, "finished", summary)
+
+    logger.info(
+        "legacy migration%s: %d row(s), %d migrated with %d message(s), %d already migrated, "
+        "%d quarantined",
+        " (dry run)" if dry_run else "",
+        report.rows,
+        report.migrated,
+        report.migrated_messages,
+        report.already_migrated,
+        report.quarantined,
+    )
+    return report
+
+
+def _migrate_table(
+    engine: Engine,
+    mapper: LegacyMapper,
+    registry: DepartmentRegistry,
+    report: MigrationReport,
+    *,
+    batch_size: int,
+    zone: dt.tzinfo,
+    progress: ProgressCallback | None,
+    earlier: Sequence[LegacyMapper],
+) -> TableMigration:
+    table_report = TableMigration(
+        source=mapper.name, legacy_table=mapper.table_name, department=mapper.department
+    )
+    with engine.connect() as connection:
+        columns = inspect_legacy_table(connection, mapper)
+        total = row_count(connection, mapper) if columns is not None else 0
+
+    if columns is None:
+        logger.warning("legacy table %s does not exist; skipped", mapper.table_name)
+        table_report.present = False
+        return table_report
+
+    table_report.missing_columns = list(columns.missing)
+    table_report.unmapped_columns = list(columns.unmapped)
+    if columns.missing:
+        logger.warning(
+            "legacy table %s lacks column(s) %s; they are read as empty",
+            mapper.table_name,
+            ", ".join(columns.missing),
+        )
+
+    batch = _Batch(mapper, columns, registry, zone, report, table_report, earlier)
+    after_id: str | None = None
+    while True:
+        with _transaction(engine, write=not report.dry_run) as connection:
+            rows = read_batch(connection, mapper, columns, after_id=after_id, limit=batch_size)
+            if not rows:
+                break
+            batch.process(connection, rows)
+
+        after_id = rows[-1]["id"]
+        logger.info(
+            "legacy table %s: %d of %d row(s) processed",
+            mapper.table_name,
+            table_report.rows,
+            total,
+        )
+        if progress is not None:
+            progress(
+                MigrationProgress(
+                    mapper.table_name, table_report.rows, max(total, table_report.rows)
+                )
+            )
+
+    return table_report
+
+
+@contextmanager
+def _transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    """Open one batch's transaction; a writing batch first takes the migration lock.
+
+    On PostgreSQL the lock is a transaction-scoped advisory lock. On SQLite, medrecord's
+    engines begin every transaction with ``BEGIN IMMEDIATE``, which already takes the
+    database's write lock.
+    """
+    if not write:
+        with engine.connect() as connection:
+            yield connection
+            connection.rollback()
+        return
+
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        yield connection
+
+
+class _Batch:
+    """Maps and writes one batch of legacy rows of one table."""
+
+    def __init__(
+        self,
+        mapper: LegacyMapper,
+        columns: LegacyColumns,
+        registry: DepartmentRegistry,
+        zone: dt.tzinfo,
+        report: MigrationReport,
+        table_report: TableMigration,
+        earlier: Sequence[LegacyMapper] = (),
+    ) -> None:
+        self.mapper = mapper
+        self.earlier = earlier
+        self.columns = columns
+        self.department = registry.departments[mapper.department]
+        self.zone = zone
+        self.report = report
+        self.table_report = table_report
+
+    def process(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
+        """Migrate one batch of raw legacy rows within the caller's transaction."""
+        table = self.mapper.table_name
+        ids = [str(row["id"]) for row in rows]
+        migrated = _ledger_ids(connection, table, ids)
+
+        problems: list[QuarantinedRow] = []
+        candidates: list[MappedSession] = []
+        for row in rows:
+            legacy_id = str(row["id"])
+            if legacy_id in migrated:
+                continue
+            try:
+                decoded = decode_row(self.mapper, self.columns, row)
+                candidates.append(
+                    self.mapper.map_row(
+                        decoded, department=self.department, legacy_time_zone=self.zone
+                    )
+                )
+            except LegacyRowError as error:
+                problems.append(QuarantinedRow(table, legacy_id, error.reason, error.detail))
+
+        candidate_ids = [session.id for session in candidates]
+        taken = _existing_sessions(connection, candidate_ids)
+        if self.report.dry_run:
+            # Nothing was written for the tables before this one, so look up their ids.
+            for earlier in self.earlier:
+                for session_id, holder in _legacy_owners(
+                    connection, earlier, candidate_ids
+                ).items():
+                    taken.setdefault(session_id, holder)
+        free: list[MappedSession] = []
+        for session in candidates:
+            owner = taken.get(session.id)
+            if owner is None:
+                free.append(session)
+            else:
+                problems.append(self._id_in_use(session, owner))
+
+        if not self.report.dry_run:
+            inserted = _insert_sessions(connection, free)
+            for session in free:
+                if session.id not in inserted:
+                    problems.append(self._id_in_use(session, None))
+            written = [session for session in free if session.id in inserted]
+            _insert_messages(connection, written)
+            _insert_ledger(connection, table, written, self.report.run_id)
+            _replace_quarantine(connection, table, ids, problems, self.report.run_id)
+        else:
+            written = free
+
+        self.table_report.rows += len(rows)
+        self.table_report.already_migrated += len(migrated)
+        self.table_report.migrated += len(written)
+        self.table_report.migrated_messages += sum(len(session.messages) for session in written)
+        self.table_report.quarantined += len(problems)
+        self.report.quarantine.extend(problems)
+
+    def _id_in_use(self, session: MappedSession, owner: tuple[int, str] | None) -> QuarantinedRow:
+        if owner is None:
+            detail = "a unified session with this id was created while the batch ran"
+        elif owner == (session.user_id, session.agent_type):
+            detail = (
+                "a unified session with this id already exists for the same user and "
+                "department, but this migration did not write it; compare the two, delete "
+                "the unified one if it is a copy, and run the migration again"
+            )
+        else:
+            detail = (
+                f"the id is already used by a different conversation (user {owner[0]}, "
+                f"department {owner[1]}); neither row was changed"
+            )
+        return QuarantinedRow(
+            self.mapper.table_name, session.id, ProblemReason.SESSION_ID_IN_USE.value, detail
+        )
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
+
+
+def _legacy_owners(
+    connection: Connection, mapper: LegacyMapper, ids: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """Return (user id, department) of rows of another legacy table that have these ids.
+
+    NOTE: a dry run counts such an id as taken even if that other row would be
+    quarantined, in which case a real run migrates both.
+    """
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(ids):
+        statement = select(mapper.table.c.id, mapper.table.c.user_id).where(
+            mapper.table.c.id.in_(chunk)
+        )
+        for legacy_id, user_id in connection.execute(statement):
+            found[legacy_id] = (user_id, mapper.department)
+    return found
+
+
+def _ledger_ids(connection: Connection, table: str, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        statement = select(LEDGER.c.legacy_id).where(
+            LEDGER.c.legacy_table == table, LEDGER.c.legacy_id.in_(chunk)
+        )
+        found.update(connection.execute(statement).scalars())
+    return found
+
+
+def _existing_sessions(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(ids):
+        statement = select(_SESSIONS.c.id, _SESSIONS.c.user_id, _SESSIONS.c.agent_type).where(
+            _SESSIONS.c.id.in_(chunk)
+        )
+        for session_id, user_id, agent_type in connection.execute(statement):
+            found[session_id] = (int(user_id), str(agent_type))
+    return found
+
+
+def _insert_sessions(connection: Connection, sessions: list[MappedSession]) -> set[str]:
+    """Insert sessions whose id is free; return the ids inserted.
+
+    ``ON CONFLICT DO NOTHING`` turns an id that another writer took since the lookup into
+    a quarantined row instead of a failed batch.
+    """
+    if not sessions:
+        return set()
+
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(_SESSIONS)
+        .values(agent_state=bindparam("agent_state", type_=json_null_as_sql_null()))
+        .on_conflict_do_nothing(index_elements=[_SESSIONS.c.id])
+        .returning(_SESSIONS.c.id)
+    )
+    rows = [
+        {
+            "id": session.id,
+            "user_id": session.user_id,
+            "doctor_id": session.doctor_id,
+            "agent_type": session.agent_type,
+            "agent_state": session.agent_state,
+            "last_message": session.last_message,
+            "status": session.status,
+            "created_at": session.created_at,
+            "updated_at": session.updated_at,
+        }
+        for session in sessions
+    ]
+    return set(connection.execute(statement, rows).scalars())
+
+
+def _insert_messages(connection: Connection, sessions: list[MappedSession]) -> None:
+    rows = [
+        {
+            "session_id": session.id,
+            "sender": message.sender,
+            "content": message.content,
+            "message_type": message.message_type,
+            "attachments": message.attachments,
+            "metadata": message.metadata,
+            "created_at": message.created_at,
+        }
+        for session in sessions
+        for message in session.messages
+    ]
+    if not rows:
+        return
+
+    statement = insert(_MESSAGES).values(
+        attachments=bindparam("attachments", type_=json_null_as_sql_null()),
+        metadata=bindparam("metadata", type_=json_null_as_sql_null()),
+    )
+    connection.execute(statement, rows)
+
+
+def _insert_ledger(
+    connection: Connection, table: str, sessions: list[MappedSession], run_id: int | None
+) -> None:
+    if not sessions:
+        return
+
+    now = utc_now()
+    rows = [
+        {
+            "legacy_table": table,
+            "legacy_id": session.id,
+            "session_id": session.id,
+            "message_count": len(session.messages),
+            "message_checksum": mapped_message_checksum(session),
+            "state_checksum": state_checksum(session.agent_state),
+            "run_id": run_id,
+            "migrated_at": now,
+        }
+        for session in sessions
+    ]
+    connection.execute(insert(LEDGER), rows)
+
+
+def _replace_quarantine(
+    connection: Connection,
+    table: str,
+    ids: Sequence[str],
+    problems: list[QuarantinedRow],
+    run_id: int | None,
+) -> None:
+    """Replace the batch's quarantine entries with this run's problems.
+
+    A row that migrates now loses its old entry; a row that still fails gets this run's
+    reason.
+    """
+    for chunk in _chunks(ids):
+        connection.execute(
+            delete(QUARANTINE).where(
+                QUARANTINE.c.legacy_table == table, QUARANTINE.c.legacy_id.in_(chunk)
+            )
+        )
+    if not problems:
+        return
+
+    now = utc_now()
+    connection.execute(
+        insert(QUARANTINE),
+        [
+            {
+                "legacy_table": problem.legacy_table,
+                "legacy_id": problem.legacy_id,
+                "reason": problem.reason,
+                "detail": problem.detail,
+                "run_id": run_id,
+                "recorded_at": now,
+            }
+            for problem in problems
+        ],
+    )
+
+
+def mapped_message_checksum(session: MappedSession) -> str:
+    """Return the message checksum of a mapped session, as verification computes it."""
+    return message_checksum(
+        (
+            message.sender,
+            message.message_type,
+            message.content,
+            message.attachments,
+            message.metadata,
+            message.created_at,
+        )
+        for message in session.messages
+    )

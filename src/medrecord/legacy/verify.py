@@ -1,0 +1,328 @@
+"""Verifying a migration: every legacy row against the session it became.
+
+For each legacy row, in batches: the row is mapped again and compared with its migrated
+session (user, department, status, last message, times), its agent state, and its
+messages by count and by an order-sensitive checksum. The ledger's checksums, taken when
+the row was migrated, show whether the legacy row changed since. Rows that are
+quarantined are counted, not compared. Nothing is written but the run's record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, exists, func, select
+
+from medrecord.clock import resolve_time_zone
+from medrecord.departments.registry import DepartmentRegistry
+from medrecord.errors import LegacyRowError
+from medrecord.legacy.checksum import MessageFields, message_checksum, state_checksum
+from medrecord.legacy.engine import (
+    DEFAULT_BATCH_SIZE,
+    MigrationProgress,
+    ProgressCallback,
+    mapped_message_checksum,
+)
+from medrecord.legacy.mapping import LegacyMapper, MappedSession
+from medrecord.legacy.registry import legacy_mappers, select_mappers
+from medrecord.legacy.report import Mismatch, TableVerification, VerificationReport
+from medrecord.legacy.runs import LEDGER, QUARANTINE, finish_run, require_bookkeeping, start_run
+from medrecord.legacy.source import (
+    LegacyColumns,
+    decode_row,
+    inspect_legacy_table,
+    read_batch,
+    row_count,
+)
+from medrecord.models.chat_session import ChatSession
+from medrecord.models.message import Message
+
+__all__ = ["verify_migration"]
+
+logger = logging.getLogger(__name__)
+
+_SESSIONS = cast(Table, ChatSession.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+
+_SESSION_FIELDS = ("user_id", "agent_type", "status", "last_message", "created_at", "updated_at")
+
+
+def verify_migration(
+    engine: Engine,
+    *,
+    registry: DepartmentRegistry,
+    only: Sequence[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    legacy_time_zone: str | dt.tzinfo = "UTC",
+    progress: ProgressCallback | None = None,
+) -> VerificationReport:
+    """Compare every legacy row with what was migrated; record and return the result.
+
+    Pass the same ``legacy_time_zone`` as to the migration. The report has ``passed``
+    when every legacy row is migrated and equal, or quarantined, and no ledger entry
+    points at a legacy row that is gone.
+    """
+    if batch_size < 1:
+        raise ValueError(f"invalid batch size {batch_size}: read at least 1 row per batch")
+    zone = (
+        legacy_time_zone
+        if isinstance(legacy_time_zone, dt.tzinfo)
+        else resolve_time_zone(legacy_time_zone)
+    )
+    mappers = select_mappers(legacy_mappers(registry), only)
+    require_bookkeeping(engine)
+
+    run_id = start_run(engine, "verify")
+    report = VerificationReport(run_id=run_id)
+    try:
+        for mapper in mappers:
+            report.tables.append(
+                _verify_table(engine, mapper, registry, report, batch_size, zone, progress)
+            )
+    except BaseException:
+        finish_run(engine, run_id, "failed", None)
+        raise
+
+    summary = report.to_dict()
+    summary["mismatches"] = summary["mismatches"][:100]
+    summary["sources"] = [mapper.name for mapper in mappers]
+    finish_run(engine, run_id, "passed" if report.passed else "failed", summary)
+    logger.info(
+        "legacy verification %s: %d mismatch(es), %d quarantined row(s)",
+        "passed" if report.passed else "failed",
+        len(report.mismatches),
+        report.quarantined,
+    )
+    return report
+
+
+def _verify_table(
+    engine: Engine,
+    mapper: LegacyMapper,
+    registry: DepartmentRegistry,
+    report: VerificationReport,
+    batch_size: int,
+    zone: dt.tzinfo,
+    progress: ProgressCallback | None,
+) -> TableVerification:
+    result = TableVerification(source=mapper.name, legacy_table=mapper.table_name)
+    with engine.connect() as connection:
+        columns = inspect_legacy_table(connection, mapper)
+        if columns is None:
+            result.present = False
+            return result
+        total = row_count(connection, mapper)
+        if "updated_at" in columns.present:
+            latest = connection.scalar(select(func.max(mapper.table.c.updated_at)))
+            result.max_updated_at = str(latest) if latest is not None else None
+        result.orphaned = _orphaned_entries(connection, mapper)
+
+    if result.orphaned:
+        report.mismatches.append(
+            Mismatch(
+                mapper.table_name,
+                "",
+                "legacy_row_missing",
+                f"{result.orphaned} ledger entr(ies) point at legacy rows that no longer exist",
+            )
+        )
+
+    department = registry.departments[mapper.department]
+    after_id: str | None = None
+    while True:
+        with engine.connect() as connection:
+            rows = read_batch(connection, mapper, columns, after_id=after_id, limit=batch_size)
+            if not rows:
+                break
+            _verify_batch(connection, mapper, columns, department, zone, rows, result, report)
+
+        after_id = rows[-1]["id"]
+        if progress is not None:
+            progress(MigrationProgress(mapper.table_name, result.rows, max(total, result.rows)))
+
+    return result
+
+
+def _orphaned_entries(connection: Connection, mapper: LegacyMapper) -> int:
+    legacy = mapper.table
+    statement = (
+        select(func.count())
+        .select_from(LEDGER)
+        .where(
+            LEDGER.c.legacy_table == mapper.table_name,
+            ~exists().where(legacy.c.id == LEDGER.c.legacy_id),
+        )
+    )
+    return int(connection.scalar(statement) or 0)
+
+
+def _verify_batch(
+    connection: Connection,
+    mapper: LegacyMapper,
+    columns: LegacyColumns,
+    department: Any,
+    zone: dt.tzinfo,
+    rows: list[dict[str, Any]],
+    result: TableVerification,
+    report: VerificationReport,
+) -> None:
+    table = mapper.table_name
+    ids = [str(row["id"]) for row in rows]
+    ledger = {
+        entry.legacy_id: entry
+        for entry in connection.execute(
+            select(LEDGER).where(LEDGER.c.legacy_table == table, LEDGER.c.legacy_id.in_(ids))
+        )
+    }
+    quarantined = set(
+        connection.execute(
+            select(QUARANTINE.c.legacy_id).where(
+                QUARANTINE.c.legacy_table == table, QUARANTINE.c.legacy_id.in_(ids)
+            )
+        ).scalars()
+    )
+    session_ids = [entry.session_id for entry in ledger.values()]
+    sessions = {
+        row["id"]: row
+        for row in connection.execute(
+            select(_SESSIONS).where(_SESSIONS.c.id.in_(session_ids))
+        ).mappings()
+    }
+    messages = _messages_by_session(connection, session_ids)
+
+    def mismatch(legacy_id: str, kind: str, detail: str) -> None:
+        report.mismatches.append(Mismatch(table, legacy_id, kind, detail))
+
+    for row in rows:
+        legacy_id = str(row["id"])
+        result.rows += 1
+        entry = ledger.get(legacy_id)
+
+        try:
+            mapped = mapper.map_row(
+                decode_row(mapper, columns, row), department=department, legacy_time_zone=zone
+            )
+        except LegacyRowError as error:
+            if entry is not None:
+                result.mismatched += 1
+                mismatch(
+                    legacy_id,
+                    "legacy_changed",
+                    f"the row was migrated but no longer maps ({error.reason}: {error.detail})",
+                )
+            elif legacy_id in quarantined:
+                result.quarantined += 1
+            else:
+                result.mismatched += 1
+                mismatch(
+                    legacy_id,
+                    "not_migrated",
+                    f"the row is neither migrated nor quarantined ({error.reason}); run "
+                    "'medrecord migrate legacy'",
+                )
+            continue
+
+        if entry is None:
+            if legacy_id in quarantined:
+                result.quarantined += 1
+            else:
+                result.mismatched += 1
+                mismatch(legacy_id, "not_migrated", "run 'medrecord migrate legacy'")
+            continue
+
+        problems = _compare(
+            mapped, entry, sessions.get(entry.session_id), messages[entry.session_id]
+        )
+        if problems:
+            result.mismatched += 1
+            for kind, detail in problems:
+                mismatch(legacy_id, kind, detail)
+        else:
+            result.verified += 1
+            result.verified_messages += len(mapped.messages)
+
+
+def _messages_by_session(
+    connection: Connection, session_ids: list[str]
+) -> defaultdict[str, list[MessageFields]]:
+    found: defaultdict[str, list[MessageFields]] = defaultdict(list)
+    if not session_ids:
+        return found
+
+    statement = (
+        select(
+            _MESSAGES.c.session_id,
+            _MESSAGES.c.sender,
+            _MESSAGES.c.message_type,
+            _MESSAGES.c.content,
+            _MESSAGES.c.attachments,
+            _MESSAGES.c.metadata,
+            _MESSAGES.c.created_at,
+        )
+        .where(_MESSAGES.c.session_id.in_(session_ids))
+        .order_by(_MESSAGES.c.session_id, _MESSAGES.c.created_at, _MESSAGES.c.id)
+    )
+    for session_id, *fields in connection.execute(statement):
+        found[session_id].append(cast(MessageFields, tuple(fields)))
+    return found
+
+
+def _compare(
+    mapped: MappedSession,
+    entry: Any,
+    session: Any,
+    messages: list[MessageFields],
+) -> list[tuple[str, str]]:
+    """Return (kind, detail) for each difference between a mapped row and its migration."""
+    if session is None:
+        return [("session_missing", f"session {entry.session_id!r} of the ledger does not exist")]
+
+    problems: list[tuple[str, str]] = []
+    expected_state = state_checksum(mapped.agent_state)
+    expected_messages = mapped_message_checksum(mapped)
+    if entry.state_checksum != expected_state or entry.message_checksum != expected_messages:
+        problems.append(
+            (
+                "legacy_changed",
+                "the legacy row changed after it was migrated; the change is not in the session",
+            )
+        )
+
+    differing = [
+        name
+        for name in _SESSION_FIELDS
+        if _normalized(session[name]) != _normalized(getattr(mapped, name))
+    ]
+    if differing:
+        problems.append(("session_fields", f"session field(s) differ: {', '.join(differing)}"))
+
+    stored_state = session["agent_state"] or {}
+    if state_checksum(stored_state) != expected_state:
+        keys = sorted(
+            key
+            for key in set(stored_state) | set(mapped.agent_state)
+            if stored_state.get(key) != mapped.agent_state.get(key)
+        )
+        problems.append(("state", f"agent_state differs in: {', '.join(keys)}"))
+
+    if len(messages) != len(mapped.messages):
+        problems.append(
+            (
+                "message_count",
+                f"{len(mapped.messages)} legacy message(s), {len(messages)} migrated",
+            )
+        )
+    elif message_checksum(messages) != expected_messages:
+        problems.append(("message_checksum", "the messages differ in content, order or time"))
+
+    return problems
+
+
+def _normalized(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC)
+    return value
