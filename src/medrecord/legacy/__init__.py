@@ -6,7 +6,7 @@ mappers that department plugins provide, into ``sessions`` and ``messages``;
 :func:`retire_legacy` renames the legacy tables once a verification passed.
 """
 
-from medrecord.legacy.checksum import message_checksum, state_checksum
+from medrecord.legacy.checksum import canonical_json, message_checksum, state_checksum
 from medrecord.legacy.engine import DEFAULT_BATCH_SIZE, MigrationProgress, migrate_legacy
 from medrecord.legacy.mapping import (
     DEFAULT_TASK_TYPES,
@@ -51,6 +51,7 @@ __all__ = [
     "VerificationReport",
     "legacy_mappers",
     "legacy_metadata",
+    "canonical_json",
     "message_checksum",
     "migrate_legacy",
     "read_legacy_time",

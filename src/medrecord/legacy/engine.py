@@ -17,13 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from medrecord.clock import resolve_time_zone, utc_now
 from medrecord.departments.registry import DepartmentRegistry
 from medrecord.errors import LegacyRowError
-from medrecord.legacy.checksum import message_checksum, state_checksum
+from medrecord.legacy.bulk import insert_messages, insert_sessions
+from medrecord.legacy.encoding import EncodedSession, encode_session
 from medrecord.legacy.mapping import LegacyMapper, MappedSession, ProblemReason
 from medrecord.legacy.registry import legacy_mappers, select_mappers
 from medrecord.legacy.report import MigrationReport, QuarantinedRow, TableMigration
@@ -37,7 +38,6 @@ from medrecord.legacy.source import (
 )
 from medrecord.models.chat_session import ChatSession
 from medrecord.models.message import Message
-from medrecord.models.types import json_null_as_sql_null
 
 __all__ = ["DEFAULT_BATCH_SIZE", "MigrationProgress", "migrate_legacy"]
 
@@ -48,6 +48,9 @@ DEFAULT_BATCH_SIZE = 500
 
 LOOKUP_CHUNK = 1000
 """Ids per ``IN`` list, well under every database's limit on bound parameters."""
+
+BATCH_ATTEMPTS = 3
+"""How often a batch runs when a session id is taken concurrently, before the run fails."""
 
 MIGRATION_LOCK_KEY = 0x6D656472
 """PostgreSQL advisory lock that makes concurrent migration batches take turns."""
@@ -174,11 +177,9 @@ def _migrate_table(
     batch = _Batch(mapper, columns, registry, zone, report, table_report, earlier)
     after_id: str | None = None
     while True:
-        with _transaction(engine, write=not report.dry_run) as connection:
-            rows = read_batch(connection, mapper, columns, after_id=after_id, limit=batch_size)
-            if not rows:
-                break
-            batch.process(connection, rows)
+        rows = _run_batch(engine, batch, after_id, batch_size)
+        if not rows:
+            break
 
         after_id = rows[-1]["id"]
         logger.info(
@@ -195,6 +196,37 @@ def _migrate_table(
             )
 
     return table_report
+
+
+def _run_batch(
+    engine: Engine, batch: _Batch, after_id: str | None, batch_size: int
+) -> list[dict[str, Any]]:
+    """Read and migrate the rows after ``after_id`` in one transaction; return the rows read.
+
+    A session id that another writer inserts between the lookup and the insert fails the
+    batch with an integrity error; the batch is then run again, and the lookup finds the
+    id and quarantines its row.
+    """
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            with _transaction(engine, write=not batch.report.dry_run) as connection:
+                rows = read_batch(
+                    connection, batch.mapper, batch.columns, after_id=after_id, limit=batch_size
+                )
+                if rows:
+                    batch.process(connection, rows)
+            return rows
+        except IntegrityError:
+            if attempt == BATCH_ATTEMPTS:
+                raise
+            logger.warning(
+                "legacy table %s: a session id was taken during the batch after id %r; "
+                "running the batch again (attempt %d)",
+                batch.mapper.table_name,
+                after_id,
+                attempt + 1,
+            )
+    raise AssertionError("unreachable")
 
 
 @contextmanager
@@ -247,22 +279,21 @@ class _Batch:
         migrated = _ledger_ids(connection, table, ids)
 
         problems: list[QuarantinedRow] = []
-        candidates: list[MappedSession] = []
+        candidates: list[EncodedSession] = []
         for row in rows:
             legacy_id = str(row["id"])
             if legacy_id in migrated:
                 continue
             try:
                 decoded = decode_row(self.mapper, self.columns, row)
-                candidates.append(
-                    self.mapper.map_row(
-                        decoded, department=self.department, legacy_time_zone=self.zone
-                    )
+                mapped = self.mapper.map_row(
+                    decoded, department=self.department, legacy_time_zone=self.zone
                 )
+                candidates.append(encode_session(mapped, table))
             except LegacyRowError as error:
                 problems.append(QuarantinedRow(table, legacy_id, error.reason, error.detail))
 
-        candidate_ids = [session.id for session in candidates]
+        candidate_ids = [encoded.session.id for encoded in candidates]
         taken = _existing_sessions(connection, candidate_ids)
         if self.report.dry_run:
             # Nothing was written for the tables before this one, so look up their ids.
@@ -271,37 +302,29 @@ class _Batch:
                     connection, earlier, candidate_ids
                 ).items():
                     taken.setdefault(session_id, holder)
-        free: list[MappedSession] = []
-        for session in candidates:
-            owner = taken.get(session.id)
+        free: list[EncodedSession] = []
+        for encoded in candidates:
+            owner = taken.get(encoded.session.id)
             if owner is None:
-                free.append(session)
+                free.append(encoded)
             else:
-                problems.append(self._id_in_use(session, owner))
+                problems.append(self._id_in_use(encoded.session, owner))
 
         if not self.report.dry_run:
-            inserted = _insert_sessions(connection, free)
-            for session in free:
-                if session.id not in inserted:
-                    problems.append(self._id_in_use(session, None))
-            written = [session for session in free if session.id in inserted]
-            _insert_messages(connection, written)
-            _insert_ledger(connection, table, written, self.report.run_id)
+            insert_sessions(connection, free)
+            insert_messages(connection, free)
+            _insert_ledger(connection, table, free, self.report.run_id)
             _replace_quarantine(connection, table, ids, problems, self.report.run_id)
-        else:
-            written = free
 
         self.table_report.rows += len(rows)
         self.table_report.already_migrated += len(migrated)
-        self.table_report.migrated += len(written)
-        self.table_report.migrated_messages += sum(len(session.messages) for session in written)
+        self.table_report.migrated += len(free)
+        self.table_report.migrated_messages += sum(len(encoded.messages) for encoded in free)
         self.table_report.quarantined += len(problems)
         self.report.quarantine.extend(problems)
 
-    def _id_in_use(self, session: MappedSession, owner: tuple[int, str] | None) -> QuarantinedRow:
-        if owner is None:
-            detail = "a unified session with this id was created while the batch ran"
-        elif owner == (session.user_id, session.agent_type):
+    def _id_in_use(self, session: MappedSession, owner: tuple[int, str]) -> QuarantinedRow:
+        if owner == (session.user_id, session.agent_type):
             detail = (
                 "a unified session with this id already exists for the same user and "
                 "department, but this migration did not write it; compare the two, delete "
@@ -361,65 +384,8 @@ def _existing_sessions(connection: Connection, ids: Sequence[str]) -> dict[str, 
     return found
 
 
-def _insert_sessions(connection: Connection, sessions: list[MappedSession]) -> set[str]:
-    """Insert sessions whose id is free; return the ids inserted.
-
-    ``ON CONFLICT DO NOTHING`` turns an id that another writer took since the lookup into
-    a quarantined row instead of a failed batch.
-    """
-    if not sessions:
-        return set()
-
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        dialect_insert(_SESSIONS)
-        .values(agent_state=bindparam("agent_state", type_=json_null_as_sql_null()))
-        .on_conflict_do_nothing(index_elements=[_SESSIONS.c.id])
-        .returning(_SESSIONS.c.id)
-    )
-    rows = [
-        {
-            "id": session.id,
-            "user_id": session.user_id,
-            "doctor_id": session.doctor_id,
-            "agent_type": session.agent_type,
-            "agent_state": session.agent_state,
-            "last_message": session.last_message,
-            "status": session.status,
-            "created_at": session.created_at,
-            "updated_at": session.updated_at,
-        }
-        for session in sessions
-    ]
-    return set(connection.execute(statement, rows).scalars())
-
-
-def _insert_messages(connection: Connection, sessions: list[MappedSession]) -> None:
-    rows = [
-        {
-            "session_id": session.id,
-            "sender": message.sender,
-            "content": message.content,
-            "message_type": message.message_type,
-            "attachments": message.attachments,
-            "metadata": message.metadata,
-            "created_at": message.created_at,
-        }
-        for session in sessions
-        for message in session.messages
-    ]
-    if not rows:
-        return
-
-    statement = insert(_MESSAGES).values(
-        attachments=bindparam("attachments", type_=json_null_as_sql_null()),
-        metadata=bindparam("metadata", type_=json_null_as_sql_null()),
-    )
-    connection.execute(statement, rows)
-
-
 def _insert_ledger(
-    connection: Connection, table: str, sessions: list[MappedSession], run_id: int | None
+    connection: Connection, table: str, sessions: list[EncodedSession], run_id: int | None
 ) -> None:
     if not sessions:
         return
@@ -428,15 +394,15 @@ def _insert_ledger(
     rows = [
         {
             "legacy_table": table,
-            "legacy_id": session.id,
-            "session_id": session.id,
-            "message_count": len(session.messages),
-            "message_checksum": mapped_message_checksum(session),
-            "state_checksum": state_checksum(session.agent_state),
+            "legacy_id": encoded.session.id,
+            "session_id": encoded.session.id,
+            "message_count": len(encoded.messages),
+            "message_checksum": encoded.message_checksum,
+            "state_checksum": encoded.state_checksum,
             "run_id": run_id,
             "migrated_at": now,
         }
-        for session in sessions
+        for encoded in sessions
     ]
     connection.execute(insert(LEDGER), rows)
 
@@ -476,19 +442,4 @@ def _replace_quarantine(
             }
             for problem in problems
         ],
-    )
-
-
-def mapped_message_checksum(session: MappedSession) -> str:
-    """Return the message checksum of a mapped session, as verification computes it."""
-    return message_checksum(
-        (
-            message.sender,
-            message.message_type,
-            message.content,
-            message.attachments,
-            message.metadata,
-            message.created_at,
-        )
-        for message in session.messages
     )

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 
 from medrecord.errors import LegacyRowError
-from medrecord.json_values import contains_nul, json_kind
+from medrecord.json_values import json_kind
 from medrecord.models.message import MessageType, Sender
 
 if TYPE_CHECKING:
@@ -65,20 +65,27 @@ DEFAULT_TASK_TYPES: Mapping[str, MessageType] = {
 }
 """Legacy task types every intake agent wrote, and the message type each becomes."""
 
+_SENDERS = {sender.value: sender.value for sender in Sender}
+
 _MESSAGE_KEYS = frozenset(
     {"role", "content", "timestamp", "task_type", "attachments", "images", "image_url"}
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MappedMessage:
-    """One legacy message as a ``messages`` row. ``metadata`` keeps the legacy details."""
+    """One legacy message as a ``messages`` row.
+
+    ``metadata`` keeps what the row has no column for, under ``"legacy"``: the legacy
+    ``task_type`` and any other keys of the legacy message (``"fields"``); it is None when
+    there is nothing to keep.
+    """
 
     sender: str
     content: str
     message_type: str
     attachments: list[Any] | None
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] | None
     created_at: dt.datetime
 
 
@@ -104,13 +111,13 @@ def read_legacy_time(value: Any, zone: dt.tzinfo) -> dt.datetime:
     Accepts a datetime or an ISO 8601 string. Numbers are refused: seconds and
     milliseconds since the epoch cannot be told apart. Raises ValueError naming the value.
     """
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, str):
+    if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"unparsable time {value!r}; expected ISO 8601") from None
+    elif isinstance(value, dt.datetime):
+        parsed = value
     else:
         raise ValueError(f"expected an ISO 8601 time, got a {json_kind(value)}")
 
@@ -118,6 +125,8 @@ def read_legacy_time(value: Any, zone: dt.tzinfo) -> dt.datetime:
         # NOTE: a wall time that a daylight-saving change skips or repeats in ``zone`` is
         # read with fold=0; the legacy code wrote UTC, where this never happens.
         parsed = parsed.replace(tzinfo=zone)
+        if zone is dt.UTC:
+            return parsed
     return parsed.astimezone(dt.UTC)
 
 
@@ -246,13 +255,6 @@ class LegacyMapper:
         values = {
             column: row[column] for column in self.state_columns if row.get(column) is not None
         }
-        if contains_nul(values):
-            raise self._problem(
-                legacy_id,
-                ProblemReason.INVALID_STATE,
-                "a state value contains a NUL character, which PostgreSQL cannot store",
-            )
-
         try:
             state = department.state_schema.model_validate(values)
         except ValidationError as error:
@@ -296,8 +298,8 @@ class LegacyMapper:
             )
 
         role = item.get("role")
-        sender = role.strip().lower() if isinstance(role, str) else None
-        if sender not in (Sender.USER, Sender.ASSISTANT):
+        sender = _SENDERS.get(role.strip().lower()) if isinstance(role, str) else None
+        if sender is None:
             shown = repr(role) if isinstance(role, str | None) else f"a {json_kind(role)}"
             raise self._problem(
                 legacy_id,
@@ -328,27 +330,20 @@ class LegacyMapper:
                 legacy_id, ProblemReason.INVALID_TIMESTAMP, f"{where}: timestamp: {error}"
             ) from None
 
-        legacy: dict[str, Any] = {"table": self.table_name, "position": position}
+        legacy: dict[str, Any] = {}
         if task_type is not None:
             legacy["task_type"] = task_type
-        fields = {key: value for key, value in item.items() if key not in _MESSAGE_KEYS}
-        if fields:
-            legacy["fields"] = fields
-
-        metadata = {"legacy": legacy}
-        if contains_nul(content) or contains_nul(attachments) or contains_nul(metadata):
-            raise self._problem(
-                legacy_id,
-                ProblemReason.INVALID_MESSAGE,
-                f"{where} contains a NUL character, which PostgreSQL cannot store",
-            )
+        if not item.keys() <= _MESSAGE_KEYS:
+            legacy["fields"] = {
+                key: value for key, value in item.items() if key not in _MESSAGE_KEYS
+            }
 
         return MappedMessage(
-            sender=str(sender),
+            sender=sender,
             content=content,
             message_type=message_type.value,
             attachments=attachments or None,
-            metadata=metadata,
+            metadata={"legacy": legacy} if legacy else None,
             created_at=created_at,
         )
 

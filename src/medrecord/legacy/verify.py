@@ -20,14 +20,15 @@ from sqlalchemy import Connection, Engine, Table, exists, func, select
 from medrecord.clock import resolve_time_zone
 from medrecord.departments.registry import DepartmentRegistry
 from medrecord.errors import LegacyRowError
-from medrecord.legacy.checksum import MessageFields, message_checksum, state_checksum
-from medrecord.legacy.engine import (
-    DEFAULT_BATCH_SIZE,
-    MigrationProgress,
-    ProgressCallback,
-    mapped_message_checksum,
+from medrecord.legacy.checksum import (
+    MessageFields,
+    canonical_json,
+    message_checksum,
+    state_checksum,
 )
-from medrecord.legacy.mapping import LegacyMapper, MappedSession
+from medrecord.legacy.encoding import EncodedSession, encode_session
+from medrecord.legacy.engine import DEFAULT_BATCH_SIZE, MigrationProgress, ProgressCallback
+from medrecord.legacy.mapping import LegacyMapper
 from medrecord.legacy.registry import legacy_mappers, select_mappers
 from medrecord.legacy.report import Mismatch, TableVerification, VerificationReport
 from medrecord.legacy.runs import LEDGER, QUARANTINE, finish_run, require_bookkeeping, start_run
@@ -206,6 +207,7 @@ def _verify_batch(
             mapped = mapper.map_row(
                 decode_row(mapper, columns, row), department=department, legacy_time_zone=zone
             )
+            encoded = encode_session(mapped, table)
         except LegacyRowError as error:
             if entry is not None:
                 result.mismatched += 1
@@ -235,7 +237,7 @@ def _verify_batch(
             continue
 
         problems = _compare(
-            mapped, entry, sessions.get(entry.session_id), messages[entry.session_id]
+            encoded, entry, sessions.get(entry.session_id), messages[entry.session_id]
         )
         if problems:
             result.mismatched += 1
@@ -266,25 +268,44 @@ def _messages_by_session(
         .where(_MESSAGES.c.session_id.in_(session_ids))
         .order_by(_MESSAGES.c.session_id, _MESSAGES.c.created_at, _MESSAGES.c.id)
     )
-    for session_id, *fields in connection.execute(statement):
-        found[session_id].append(cast(MessageFields, tuple(fields)))
+    for (
+        session_id,
+        sender,
+        message_type,
+        content,
+        attachments,
+        metadata,
+        created_at,
+    ) in connection.execute(statement):
+        found[session_id].append(
+            (
+                sender,
+                message_type,
+                content,
+                _json_text(attachments),
+                _json_text(metadata),
+                created_at,
+            )
+        )
     return found
 
 
 def _compare(
-    mapped: MappedSession,
+    encoded: EncodedSession,
     entry: Any,
     session: Any,
     messages: list[MessageFields],
 ) -> list[tuple[str, str]]:
-    """Return (kind, detail) for each difference between a mapped row and its migration."""
+    """Return (kind, detail) for each difference between a legacy row and its migration."""
     if session is None:
         return [("session_missing", f"session {entry.session_id!r} of the ledger does not exist")]
 
+    mapped = encoded.session
     problems: list[tuple[str, str]] = []
-    expected_state = state_checksum(mapped.agent_state)
-    expected_messages = mapped_message_checksum(mapped)
-    if entry.state_checksum != expected_state or entry.message_checksum != expected_messages:
+    if (
+        entry.state_checksum != encoded.state_checksum
+        or entry.message_checksum != encoded.message_checksum
+    ):
         problems.append(
             (
                 "legacy_changed",
@@ -300,26 +321,33 @@ def _compare(
     if differing:
         problems.append(("session_fields", f"session field(s) differ: {', '.join(differing)}"))
 
-    stored_state = session["agent_state"] or {}
-    if state_checksum(stored_state) != expected_state:
+    stored_state = session["agent_state"]
+    if state_checksum(stored_state) != encoded.state_checksum:
+        stored = stored_state if isinstance(stored_state, dict) else {}
         keys = sorted(
             key
-            for key in set(stored_state) | set(mapped.agent_state)
-            if stored_state.get(key) != mapped.agent_state.get(key)
+            for key in set(stored) | set(mapped.agent_state)
+            if stored.get(key) != mapped.agent_state.get(key)
         )
-        problems.append(("state", f"agent_state differs in: {', '.join(keys)}"))
+        problems.append(
+            ("state", f"agent_state differs in: {', '.join(keys) or 'the whole state'}")
+        )
 
-    if len(messages) != len(mapped.messages):
+    if len(messages) != len(encoded.messages):
         problems.append(
             (
                 "message_count",
-                f"{len(mapped.messages)} legacy message(s), {len(messages)} migrated",
+                f"{len(encoded.messages)} legacy message(s), {len(messages)} migrated",
             )
         )
-    elif message_checksum(messages) != expected_messages:
+    elif message_checksum(messages) != encoded.message_checksum:
         problems.append(("message_checksum", "the messages differ in content, order or time"))
 
     return problems
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else canonical_json(value)
 
 
 def _normalized(value: Any) -> Any:
