@@ -8,13 +8,19 @@ A package of its own would register it in its pyproject.toml::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from medrecord import Department, MedicalEvent, hookimpl
+from medrecord import Department, LegacyMapper, MedicalEvent, hookimpl
+from medrecord_ophthalmology.legacy import EYE_SESSIONS_MAPPER
 from medrecord_ophthalmology.state import Eye, OphthalmologyState
 
-__all__ = ["DEPARTMENT", "medrecord_department", "medrecord_record_context"]
+__all__ = [
+    "DEPARTMENT",
+    "medrecord_department",
+    "medrecord_legacy_mappers",
+    "medrecord_record_context",
+]
 
 DEPARTMENT = Department(
     code="ophthalmology",
@@ -49,3 +55,9 @@ def medrecord_record_context(
     if department.code != DEPARTMENT.code:
         return None
     return {"eye_names": EYE_NAMES[locale]}
+
+
+@hookimpl
+def medrecord_legacy_mappers() -> Sequence[LegacyMapper]:
+    """Provide the mapper of the legacy ``eye_sessions`` table."""
+    return [EYE_SESSIONS_MAPPER]

@@ -26,12 +26,14 @@ from medrecord.cli.options import DatabaseOption, VerboseOption, resolve_options
 from medrecord.cli.output import print_json
 from medrecord.cli.runtime import load_registry, open_engine
 from medrecord.clock import resolve_time_zone
+from medrecord.departments import DepartmentRegistry
 from medrecord.errors import ConfigurationError
 from medrecord.legacy import (
     DEFAULT_BATCH_SIZE,
     MigrationProgress,
     MigrationReport,
     VerificationReport,
+    legacy_mappers,
     migrate_legacy,
     retire_legacy,
     verify_migration,
@@ -106,6 +108,7 @@ def legacy(
     options = resolve_options(ctx, db=db, tz=None, verbose=verbose)
     zone = _legacy_zone(legacy_tz)
     registry = load_registry()
+    _check_sources(only, registry)
 
     with (
         open_engine(options.database_url) as engine,
@@ -147,6 +150,7 @@ def verify(
     options = resolve_options(ctx, db=db, tz=None, verbose=verbose)
     zone = _legacy_zone(legacy_tz)
     registry = load_registry()
+    _check_sources(only, registry)
 
     with (
         open_engine(options.database_url) as engine,
@@ -200,6 +204,18 @@ def retire(
     for old, new in report.renamed.items():
         typer.echo(f"renamed {old} to {new}")
     typer.echo(f"retired {len(report.renamed)} legacy table(s) (run {report.run_id})")
+
+
+def _check_sources(only: list[str] | None, registry: DepartmentRegistry) -> None:
+    """Make an unknown ``--only`` source a usage error that lists the installed ones."""
+    installed = legacy_mappers(registry)
+    for name in only or ():
+        if name not in installed:
+            raise typer.BadParameter(
+                f"unknown legacy source {name!r}; installed sources: "
+                f"{', '.join(installed) or 'none'}",
+                param_hint="'--only'",
+            )
 
 
 def _legacy_zone(value: str | None) -> str:
