@@ -31,9 +31,11 @@ from medrecord.legacy.report import MigrationReport, QuarantinedRow, TableMigrat
 from medrecord.legacy.runs import LEDGER, QUARANTINE, finish_run, require_bookkeeping, start_run
 from medrecord.legacy.source import (
     LegacyColumns,
+    chunked,
     decode_row,
     inspect_legacy_table,
     read_batch,
+    read_rows,
     row_count,
 )
 from medrecord.models.chat_session import ChatSession
@@ -45,9 +47,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
 """Legacy rows read, mapped and written per transaction."""
-
-LOOKUP_CHUNK = 1000
-"""Ids per ``IN`` list, well under every database's limit on bound parameters."""
 
 BATCH_ATTEMPTS = 3
 """How often a batch runs when a session id is taken concurrently, before the run fails."""
@@ -103,8 +102,9 @@ def migrate_legacy(
     report = MigrationReport(dry_run=dry_run, run_id=run_id)
 
     try:
-        for index, mapper in enumerate(mappers):
-            table_report = _migrate_table(
+        earlier: list[_Batch] = []
+        for mapper in mappers:
+            table_report, batch = _migrate_table(
                 engine,
                 mapper,
                 registry,
@@ -112,13 +112,11 @@ def migrate_legacy(
                 batch_size=batch_size,
                 zone=zone,
                 progress=progress,
-                earlier=[
-                    previous
-                    for previous, result in zip(mappers[:index], report.tables, strict=True)
-                    if result.present
-                ],
+                earlier=earlier,
             )
             report.tables.append(table_report)
+            if batch is not None:
+                earlier.append(batch)
     except BaseException:
         if run_id is not None:
             finish_run(engine, run_id, "failed", None)
@@ -151,8 +149,8 @@ def _migrate_table(
     batch_size: int,
     zone: dt.tzinfo,
     progress: ProgressCallback | None,
-    earlier: Sequence[LegacyMapper],
-) -> TableMigration:
+    earlier: Sequence[_Batch],
+) -> tuple[TableMigration, _Batch | None]:
     table_report = TableMigration(
         source=mapper.name, legacy_table=mapper.table_name, department=mapper.department
     )
@@ -163,7 +161,7 @@ def _migrate_table(
     if columns is None:
         logger.warning("legacy table %s does not exist; skipped", mapper.table_name)
         table_report.present = False
-        return table_report
+        return table_report, None
 
     table_report.missing_columns = list(columns.missing)
     table_report.unmapped_columns = list(columns.unmapped)
@@ -195,7 +193,7 @@ def _migrate_table(
                 )
             )
 
-    return table_report
+    return table_report, batch
 
 
 def _run_batch(
@@ -262,7 +260,7 @@ class _Batch:
         zone: dt.tzinfo,
         report: MigrationReport,
         table_report: TableMigration,
-        earlier: Sequence[LegacyMapper] = (),
+        earlier: Sequence[_Batch] = (),
     ) -> None:
         self.mapper = mapper
         self.earlier = earlier
@@ -298,9 +296,7 @@ class _Batch:
         if self.report.dry_run:
             # Nothing was written for the tables before this one, so look up their ids.
             for earlier in self.earlier:
-                for session_id, holder in _legacy_owners(
-                    connection, earlier, candidate_ids
-                ).items():
+                for session_id, holder in earlier.owners(connection, candidate_ids).items():
                     taken.setdefault(session_id, holder)
         free: list[EncodedSession] = []
         for encoded in candidates:
@@ -323,6 +319,25 @@ class _Batch:
         self.table_report.quarantined += len(problems)
         self.report.quarantine.extend(problems)
 
+    def owners(self, connection: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Return (user id, department) of this table's rows with these ids that would migrate.
+
+        A dry run of a later table asks this, because nothing was written for this one.
+        Rows that would be quarantined leave their id free, as in a real run.
+        """
+        found: dict[str, tuple[int, str]] = {}
+        for row in read_rows(connection, self.mapper, self.columns, ids):
+            try:
+                decoded = decode_row(self.mapper, self.columns, row)
+                mapped = self.mapper.map_row(
+                    decoded, department=self.department, legacy_time_zone=self.zone
+                )
+                encode_session(mapped, self.mapper.table_name)
+            except LegacyRowError:
+                continue
+            found[mapped.id] = (mapped.user_id, mapped.agent_type)
+        return found
+
     def _id_in_use(self, session: MappedSession, owner: tuple[int, str]) -> QuarantinedRow:
         if owner == (session.user_id, session.agent_type):
             detail = (
@@ -340,32 +355,9 @@ class _Batch:
         )
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        yield values[start : start + LOOKUP_CHUNK]
-
-
-def _legacy_owners(
-    connection: Connection, mapper: LegacyMapper, ids: Sequence[str]
-) -> dict[str, tuple[int, str]]:
-    """Return (user id, department) of rows of another legacy table that have these ids.
-
-    NOTE: a dry run counts such an id as taken even if that other row would be
-    quarantined, in which case a real run migrates both.
-    """
-    found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(ids):
-        statement = select(mapper.table.c.id, mapper.table.c.user_id).where(
-            mapper.table.c.id.in_(chunk)
-        )
-        for legacy_id, user_id in connection.execute(statement):
-            found[legacy_id] = (user_id, mapper.department)
-    return found
-
-
 def _ledger_ids(connection: Connection, table: str, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         statement = select(LEDGER.c.legacy_id).where(
             LEDGER.c.legacy_table == table, LEDGER.c.legacy_id.in_(chunk)
         )
@@ -375,7 +367,7 @@ def _ledger_ids(connection: Connection, table: str, ids: Sequence[str]) -> set[s
 
 def _existing_sessions(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
     found: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         statement = select(_SESSIONS.c.id, _SESSIONS.c.user_id, _SESSIONS.c.agent_type).where(
             _SESSIONS.c.id.in_(chunk)
         )
@@ -419,7 +411,7 @@ def _replace_quarantine(
     A row that migrates now loses its old entry; a row that still fails gets this run's
     reason.
     """
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         connection.execute(
             delete(QUARANTINE).where(
                 QUARANTINE.c.legacy_table == table, QUARANTINE.c.legacy_id.in_(chunk)

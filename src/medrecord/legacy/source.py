@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,26 @@ from sqlalchemy.sql.elements import ColumnElement
 from medrecord.errors import LegacyMigrationError, LegacyRowError
 from medrecord.legacy.mapping import LegacyMapper, ProblemReason
 
-__all__ = ["LegacyColumns", "decode_row", "inspect_legacy_table", "read_batch", "row_count"]
+__all__ = [
+    "LOOKUP_CHUNK",
+    "LegacyColumns",
+    "chunked",
+    "decode_row",
+    "inspect_legacy_table",
+    "read_batch",
+    "read_rows",
+    "row_count",
+]
+
+
+LOOKUP_CHUNK = 1000
+"""Ids per ``IN`` list, well under every database's limit on bound parameters."""
+
+
+def chunked(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    """Yield the values in slices of at most :data:`LOOKUP_CHUNK`, for ``IN`` lookups."""
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,28 @@ def read_batch(
     value becomes a problem of its row (see :func:`decode_row`) instead of an error that
     stops the batch.
     """
+    selected = _selected_columns(connection, mapper, columns)
+    statement = select(*selected).order_by(mapper.table.c.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(mapper.table.c.id > after_id)
+    return [dict(row) for row in connection.execute(statement).mappings()]
+
+
+def read_rows(
+    connection: Connection, mapper: LegacyMapper, columns: LegacyColumns, ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Read the rows with these ids, read as :func:`read_batch` reads them."""
+    selected = _selected_columns(connection, mapper, columns)
+    rows: list[dict[str, Any]] = []
+    for chunk in chunked(ids):
+        statement = select(*selected).where(mapper.table.c.id.in_(chunk))
+        rows.extend(dict(row) for row in connection.execute(statement).mappings())
+    return rows
+
+
+def _selected_columns(
+    connection: Connection, mapper: LegacyMapper, columns: LegacyColumns
+) -> list[ColumnElement[Any]]:
     dialect = connection.dialect.name
     selected: list[ColumnElement[Any]] = []
     for name in columns.present:
@@ -80,11 +121,7 @@ def read_batch(
             selected.append(type_coerce(column, Text).label(name))
         else:
             selected.append(column)
-
-    statement = select(*selected).order_by(mapper.table.c.id).limit(limit)
-    if after_id is not None:
-        statement = statement.where(mapper.table.c.id > after_id)
-    return [dict(row) for row in connection.execute(statement).mappings()]
+    return selected
 
 
 def decode_row(

@@ -37,10 +37,10 @@ class _IntakeColumns:
     progress: Mapped[int | None] = mapped_column(Integer)
     questions_asked: Mapped[int | None] = mapped_column(Integer)
     chief_complaint: Mapped[str | None] = mapped_column(Text)
-    symptoms: Mapped[Any] = mapped_column(JSON)
-    symptom_details: Mapped[Any] = mapped_column(JSON)
+    symptoms: Mapped[Any] = mapped_column(JSON, nullable=True)
+    symptom_details: Mapped[Any] = mapped_column(JSON, nullable=True)
     risk_level: Mapped[str | None] = mapped_column(String(20))
-    messages: Mapped[Any] = mapped_column(JSON)
+    messages: Mapped[Any] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
@@ -52,11 +52,11 @@ class DermaSession(_IntakeColumns, LegacyBase):
 
     skin_location: Mapped[str | None] = mapped_column(String(100))
     duration: Mapped[str | None] = mapped_column(String(100))
-    skin_analyses: Mapped[Any] = mapped_column(JSON)
-    latest_analysis: Mapped[Any] = mapped_column(JSON)
-    report_interpretations: Mapped[Any] = mapped_column(JSON)
-    latest_interpretation: Mapped[Any] = mapped_column(JSON)
-    possible_conditions: Mapped[Any] = mapped_column(JSON)
+    skin_analyses: Mapped[Any] = mapped_column(JSON, nullable=True)
+    latest_analysis: Mapped[Any] = mapped_column(JSON, nullable=True)
+    report_interpretations: Mapped[Any] = mapped_column(JSON, nullable=True)
+    latest_interpretation: Mapped[Any] = mapped_column(JSON, nullable=True)
+    possible_conditions: Mapped[Any] = mapped_column(JSON, nullable=True)
     care_advice: Mapped[str | None] = mapped_column(Text)
     need_offline_visit: Mapped[bool | None] = mapped_column(Boolean)
     current_task: Mapped[str | None] = mapped_column(String(50))
@@ -69,8 +69,8 @@ class DiagnosisSession(_IntakeColumns, LegacyBase):
 
     __tablename__ = "diagnosis_sessions"
 
-    possible_diseases: Mapped[Any] = mapped_column(JSON)
-    recommendations: Mapped[Any] = mapped_column(JSON)
+    possible_diseases: Mapped[Any] = mapped_column(JSON, nullable=True)
+    recommendations: Mapped[Any] = mapped_column(JSON, nullable=True)
     can_conclude: Mapped[bool | None] = mapped_column(Boolean)
     reasoning: Mapped[str | None] = mapped_column(Text)
     current_question: Mapped[str | None] = mapped_column(Text)

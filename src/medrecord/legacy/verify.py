@@ -34,6 +34,7 @@ from medrecord.legacy.report import Mismatch, TableVerification, VerificationRep
 from medrecord.legacy.runs import LEDGER, QUARANTINE, finish_run, require_bookkeeping, start_run
 from medrecord.legacy.source import (
     LegacyColumns,
+    chunked,
     decode_row,
     inspect_legacy_table,
     read_batch,
@@ -173,26 +174,32 @@ def _verify_batch(
 ) -> None:
     table = mapper.table_name
     ids = [str(row["id"]) for row in rows]
-    ledger = {
-        entry.legacy_id: entry
-        for entry in connection.execute(
-            select(LEDGER).where(LEDGER.c.legacy_table == table, LEDGER.c.legacy_id.in_(ids))
-        )
-    }
-    quarantined = set(
-        connection.execute(
-            select(QUARANTINE.c.legacy_id).where(
-                QUARANTINE.c.legacy_table == table, QUARANTINE.c.legacy_id.in_(ids)
+    ledger: dict[str, Any] = {}
+    quarantined: set[str] = set()
+    for chunk in chunked(ids):
+        ledger.update(
+            (entry.legacy_id, entry)
+            for entry in connection.execute(
+                select(LEDGER).where(LEDGER.c.legacy_table == table, LEDGER.c.legacy_id.in_(chunk))
             )
-        ).scalars()
-    )
+        )
+        quarantined.update(
+            connection.execute(
+                select(QUARANTINE.c.legacy_id).where(
+                    QUARANTINE.c.legacy_table == table, QUARANTINE.c.legacy_id.in_(chunk)
+                )
+            ).scalars()
+        )
+
     session_ids = [entry.session_id for entry in ledger.values()]
-    sessions = {
-        row["id"]: row
-        for row in connection.execute(
-            select(_SESSIONS).where(_SESSIONS.c.id.in_(session_ids))
-        ).mappings()
-    }
+    sessions: dict[str, Any] = {}
+    for chunk in chunked(session_ids):
+        sessions.update(
+            (row["id"], row)
+            for row in connection.execute(
+                select(_SESSIONS).where(_SESSIONS.c.id.in_(chunk))
+            ).mappings()
+        )
     messages = _messages_by_session(connection, session_ids)
 
     def mismatch(legacy_id: str, kind: str, detail: str) -> None:
@@ -252,41 +259,32 @@ def _messages_by_session(
     connection: Connection, session_ids: list[str]
 ) -> defaultdict[str, list[MessageFields]]:
     found: defaultdict[str, list[MessageFields]] = defaultdict(list)
-    if not session_ids:
-        return found
-
-    statement = (
-        select(
-            _MESSAGES.c.session_id,
-            _MESSAGES.c.sender,
-            _MESSAGES.c.message_type,
-            _MESSAGES.c.content,
-            _MESSAGES.c.attachments,
-            _MESSAGES.c.metadata,
-            _MESSAGES.c.created_at,
-        )
-        .where(_MESSAGES.c.session_id.in_(session_ids))
-        .order_by(_MESSAGES.c.session_id, _MESSAGES.c.created_at, _MESSAGES.c.id)
+    columns = (
+        _MESSAGES.c.session_id,
+        _MESSAGES.c.sender,
+        _MESSAGES.c.message_type,
+        _MESSAGES.c.content,
+        _MESSAGES.c.attachments,
+        _MESSAGES.c.metadata,
+        _MESSAGES.c.created_at,
     )
-    for (
-        session_id,
-        sender,
-        message_type,
-        content,
-        attachments,
-        metadata,
-        created_at,
-    ) in connection.execute(statement):
-        found[session_id].append(
-            (
-                sender,
-                message_type,
-                content,
-                _json_text(attachments),
-                _json_text(metadata),
-                created_at,
-            )
+    for chunk in chunked(session_ids):
+        statement = (
+            select(*columns)
+            .where(_MESSAGES.c.session_id.in_(chunk))
+            .order_by(_MESSAGES.c.session_id, _MESSAGES.c.created_at, _MESSAGES.c.id)
         )
+        for (
+            session_id,
+            sender,
+            message_type,
+            content,
+            attachments,
+            metadata,
+            created_at,
+        ) in connection.execute(statement):
+            fields = (sender, message_type, content, _json_text(attachments), _json_text(metadata))
+            found[session_id].append((*fields, created_at))
     return found
 
 
