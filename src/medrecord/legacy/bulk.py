@@ -109,7 +109,9 @@ def _time_parameter(connection: Connection) -> Any:
 
 
 def _sqlite_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _aware_time(value: dt.datetime) -> dt.datetime:

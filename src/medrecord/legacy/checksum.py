@@ -35,17 +35,16 @@ def message_checksum(messages: Iterable[MessageFields]) -> str:
     unescaped, and its content last with its length before it, so no two different
     messages hash alike.
     """
-    digest = hashlib.sha256()
+    lines = []
     for sender, message_type, content, attachments, metadata, created_at in messages:
         if created_at.tzinfo is not dt.UTC:
             created_at = created_at.astimezone(dt.UTC)
         instant = created_at.isoformat(timespec="microseconds")
-        line = (
+        lines.append(
             f"{sender}\x1f{message_type}\x1f{instant}\x1f{attachments or 'null'}\x1f"
             f"{metadata or 'null'}\x1f{len(content)}\x1f{content}\n"
         )
-        digest.update(line.encode())
-    return digest.hexdigest()
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 def state_checksum(state: Mapping[str, Any] | None) -> str:

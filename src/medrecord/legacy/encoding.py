@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from medrecord.errors import LegacyRowError
 from medrecord.json_values import contains_nul
@@ -26,13 +26,15 @@ _TASK_TYPE_METADATA: dict[str, str] = {}
 _TASK_TYPE_METADATA_LIMIT = 1024
 
 
-@dataclass(frozen=True)
-class EncodedMessage:
-    """A message row as written: JSON columns as canonical text, time as aware UTC."""
+class EncodedMessage(NamedTuple):
+    """A message row as written: JSON columns as canonical text, time as aware UTC.
+
+    The fields are in the order :func:`~medrecord.legacy.checksum.message_checksum` reads.
+    """
 
     sender: str
-    content: str
     message_type: str
+    content: str
     attachments: str | None
     metadata: str | None
     created_at: dt.datetime
@@ -81,12 +83,12 @@ def encode_session(session: MappedSession, legacy_table: str) -> EncodedSession:
             )
         messages.append(
             EncodedMessage(
-                sender=message.sender,
-                content=message.content,
-                message_type=message.message_type,
-                attachments=attachments,
-                metadata=metadata,
-                created_at=message.created_at,
+                message.sender,
+                message.message_type,
+                message.content,
+                attachments,
+                metadata,
+                message.created_at,
             )
         )
 
@@ -95,10 +97,7 @@ def encode_session(session: MappedSession, legacy_table: str) -> EncodedSession:
         agent_state=agent_state,
         messages=tuple(messages),
         state_checksum=hashlib.sha256(agent_state.encode()).hexdigest(),
-        message_checksum=message_checksum(
-            (m.sender, m.message_type, m.content, m.attachments, m.metadata, m.created_at)
-            for m in messages
-        ),
+        message_checksum=message_checksum(messages),
     )
 
 

@@ -45,7 +45,7 @@ __all__ = ["DEFAULT_BATCH_SIZE", "MigrationProgress", "migrate_legacy"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
 """Legacy rows read, mapped and written per transaction."""
 
 BATCH_ATTEMPTS = 3

@@ -309,7 +309,11 @@ class LegacyMapper:
 
         task_type = item.get("task_type")
         message_type = self._message_type(legacy_id, where, task_type)
-        attachments = self._attachments(legacy_id, where, item)
+        attachments = (
+            self._attachments(legacy_id, where, item)
+            if "attachments" in item or "images" in item or "image_url" in item
+            else []
+        )
         if attachments and message_type is MessageType.TEXT:
             message_type = MessageType.IMAGE
 
