@@ -12,6 +12,7 @@ from medrecord.cli.errors import ErrorReportingGroup
 from medrecord.cli.events import events, render
 from medrecord.cli.migrate import migrate_app
 from medrecord.cli.options import store_global_options
+from medrecord.cli.serve import serve
 
 __all__ = ["app", "main"]
 
@@ -31,6 +32,7 @@ app.command("aggregate")(aggregate_command)
 app.command("events")(events)
 app.command("render")(render)
 app.command("demo")(demo)
+app.command("serve")(serve)
 app.add_typer(migrate_app)
 
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from medrecord.errors import LegacyRowError
 from medrecord.json_values import contains_nul
-from medrecord.legacy.checksum import canonical_json, message_checksum
+from medrecord.legacy.checksum import canonical_json, checksum_form, message_checksum
 from medrecord.legacy.mapping import MappedSession, ProblemReason
 
 __all__ = ["EncodedMessage", "EncodedSession", "encode_session"]
@@ -96,7 +96,7 @@ def encode_session(session: MappedSession, legacy_table: str) -> EncodedSession:
         session=session,
         agent_state=agent_state,
         messages=tuple(messages),
-        state_checksum=hashlib.sha256(agent_state.encode()).hexdigest(),
+        state_checksum=hashlib.sha256(str(checksum_form(agent_state)).encode()).hexdigest(),
         message_checksum=message_checksum(messages),
     )
 

@@ -17,6 +17,7 @@ from medrecord.errors import MigrationNotVerifiedError
 from medrecord.legacy.registry import legacy_mappers
 from medrecord.legacy.report import RetirementReport
 from medrecord.legacy.runs import finish_run, latest_run, require_bookkeeping, start_run
+from medrecord.legacy.source import inspect_legacy_table, latest_update
 
 __all__ = ["DEPRECATED_SUFFIX", "retire_legacy"]
 
@@ -53,7 +54,8 @@ def retire_legacy(
                     "run 'medrecord migrate verify' without --only"
                 )
             rows = connection.scalar(select(func.count()).select_from(mapper.table))
-            latest = _latest_update(connection, mapper.table)
+            columns = inspect_legacy_table(connection, mapper)
+            latest = None if columns is None else latest_update(connection, mapper, columns)
             if rows != seen["rows"] or latest != seen["max_updated_at"]:
                 raise MigrationNotVerifiedError(
                     f"table {mapper.table_name!r} changed after the latest verification "
@@ -112,13 +114,3 @@ def _passed_verification(engine: Engine, *, accept_quarantined: bool) -> dict[st
             "them, or pass --accept-quarantined to retire the tables with them unmigrated"
         )
     return verification
-
-
-def _latest_update(connection: Any, table: Any) -> str | None:
-    if "updated_at" not in table.c:
-        return None
-    columns = {column["name"] for column in inspect(connection).get_columns(table.name)}
-    if "updated_at" not in columns:
-        return None
-    latest = connection.scalar(select(func.max(table.c.updated_at)))
-    return str(latest) if latest is not None else None

@@ -19,6 +19,7 @@ __all__ = [
     "chunked",
     "decode_row",
     "inspect_legacy_table",
+    "latest_update",
     "read_batch",
     "read_rows",
     "row_count",
@@ -75,6 +76,23 @@ def row_count(connection: Connection, mapper: LegacyMapper) -> int:
     return int(connection.scalar(select(func.count()).select_from(mapper.table)) or 0)
 
 
+def latest_update(
+    connection: Connection, mapper: LegacyMapper, columns: LegacyColumns
+) -> str | None:
+    """Return the highest ``updated_at`` of the table as text, or None without the column.
+
+    It is compared, not parsed: on SQLite the stored text is read as it is, so a
+    malformed time in some row cannot fail the read.
+    """
+    if "updated_at" not in columns.present:
+        return None
+    column: ColumnElement[Any] = mapper.table.c.updated_at
+    if connection.dialect.name == "sqlite":
+        column = type_coerce(column, Text)
+    latest = connection.scalar(select(func.max(column)))
+    return None if latest is None else str(latest)
+
+
 def read_batch(
     connection: Connection,
     mapper: LegacyMapper,
@@ -108,6 +126,11 @@ def read_rows(
     return rows
 
 
+def _reject_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON, and PostgreSQL refuses them.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _selected_columns(
     connection: Connection, mapper: LegacyMapper, columns: LegacyColumns
 ) -> list[ColumnElement[Any]]:
@@ -138,9 +161,9 @@ def decode_row(
         if text is None:
             continue
         try:
-            row[name] = json.loads(text)
+            row[name] = json.loads(text, parse_constant=_reject_constant)
         except (TypeError, ValueError) as error:
-            message = getattr(error, "msg", type(error).__name__)
+            message = getattr(error, "msg", None) or str(error)
             raise LegacyRowError(
                 mapper.table_name,
                 str(row.get("id")),

@@ -37,6 +37,7 @@ from medrecord.legacy.source import (
     chunked,
     decode_row,
     inspect_legacy_table,
+    latest_update,
     read_batch,
     row_count,
 )
@@ -118,9 +119,7 @@ def _verify_table(
             result.present = False
             return result
         total = row_count(connection, mapper)
-        if "updated_at" in columns.present:
-            latest = connection.scalar(select(func.max(mapper.table.c.updated_at)))
-            result.max_updated_at = str(latest) if latest is not None else None
+        result.max_updated_at = latest_update(connection, mapper, columns)
         result.orphaned = _orphaned_entries(connection, mapper)
 
     if result.orphaned:

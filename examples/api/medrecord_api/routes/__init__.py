@@ -1,0 +1,1 @@
+"""The API's routers: sessions and messages, medical events, deprecated shims."""
