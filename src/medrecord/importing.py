@@ -45,7 +45,7 @@ from medrecord.errors import ImportLineError, UnknownDepartmentError
 from medrecord.json_values import contains_nul, json_kind
 from medrecord.models.chat_session import ChatSession
 from medrecord.models.message import Message, MessageType, Sender
-from medrecord.models.types import json_null_as_sql_null
+from medrecord.models.types import json_type
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -339,8 +339,8 @@ def _write_batch(
 
     if messages:
         statement = insert(_MESSAGES).values(
-            attachments=bindparam("attachments", type_=json_null_as_sql_null()),
-            metadata=bindparam("metadata", type_=json_null_as_sql_null()),
+            attachments=bindparam("attachments", type_=json_type()),
+            metadata=bindparam("metadata", type_=json_type()),
         )
         database.execute(statement, messages)
 
@@ -363,7 +363,7 @@ def _insert_sessions(database: DatabaseSession, batch: list[_PendingSession]) ->
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         dialect_insert(table)
-        .values(agent_state=bindparam("agent_state", type_=json_null_as_sql_null()))
+        .values(agent_state=bindparam("agent_state", type_=json_type()))
         .on_conflict_do_nothing(index_elements=[table.c.id])
         .returning(table.c.id)
     )

@@ -35,9 +35,13 @@ def serve(
 
     Set MEDRECORD_API_TOKENS to token:user_id pairs separated by commas.
 
-    These tokens stand in for real authentication. Uploaded images go to
-    MEDRECORD_API_MEDIA_DIR (default ./medrecord-media). The database schema is created
-    or upgraded on start. FastAPI and uvicorn come with the api extra of medrecord.
+    These tokens stand in for real authentication.
+
+    Uploaded images go to MEDRECORD_API_MEDIA_DIR (default ./medrecord-media).
+
+    The database schema is created or upgraded on start.
+
+    FastAPI and uvicorn come with the api extra of medrecord.
     """
     options = resolve_options(ctx, db=db, tz=tz, verbose=verbose)
 

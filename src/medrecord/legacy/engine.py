@@ -159,7 +159,7 @@ def _migrate_table(
         total = row_count(connection, mapper) if columns is not None else 0
 
     if columns is None:
-        logger.warning("legacy table %s does not exist; skipped", mapper.table_name)
+        logger.info("legacy table %s does not exist; skipped", mapper.table_name)
         table_report.present = False
         return table_report, None
 

@@ -49,7 +49,7 @@ def legacy_mappers(registry: DepartmentRegistry) -> dict[str, LegacyMapper]:
             by_name[mapper.name] = mapper
             tables[mapper.table_name] = mapper.name
 
-    logger.info("found %d legacy mapper(s)", len(by_name))
+    logger.debug("found %d legacy mapper(s)", len(by_name))
     return dict(sorted(by_name.items()))
 
 

@@ -50,8 +50,9 @@ def retire_legacy(
             seen = checked.get(mapper.table_name)
             if seen is None or not seen["present"]:
                 raise MigrationNotVerifiedError(
-                    f"the latest verification did not check table {mapper.table_name!r}; "
-                    "run 'medrecord migrate verify' without --only"
+                    f"the latest verification did not check table {mapper.table_name!r} (it "
+                    "did not exist then, or --only left it out); run 'medrecord migrate "
+                    "verify' again"
                 )
             rows = connection.scalar(select(func.count()).select_from(mapper.table))
             columns = inspect_legacy_table(connection, mapper)

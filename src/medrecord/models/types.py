@@ -12,23 +12,15 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from medrecord.clock import ensure_utc
 
-__all__ = ["UTCDateTime", "json_null_as_sql_null", "json_type"]
+__all__ = ["UTCDateTime", "json_type"]
 
 
 def json_type() -> TypeEngine[Any]:
     """Return a new JSON type: JSONB on PostgreSQL, JSON elsewhere.
 
-    Each column gets its own instance, because ``Mutable.as_mutable`` tracks every column
-    that shares a type instance.
-    """
-    return JSON().with_variant(JSONB(), "postgresql")
-
-
-def json_null_as_sql_null() -> TypeEngine[Any]:
-    """Return a JSON type for bound values that writes Python None as SQL NULL.
-
-    Bulk inserts bind with it, so that a missing value is NULL, as an omitted one is,
-    rather than the JSON text ``null``.
+    Python None is stored as SQL NULL, not as the JSON text ``null``, so "no value" reads
+    the same whichever way a row was written. Each column gets its own instance, because
+    ``Mutable.as_mutable`` tracks every column that shares a type instance.
     """
     return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
