@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from medrecord.legacy.encoding import EncodedSession
 
-__all__ = ["insert_messages", "insert_sessions"]
+__all__ = ["insert_ledger_entries", "insert_messages", "insert_sessions"]
 
 _SESSION_COLUMNS = (
     "id",
@@ -28,6 +28,16 @@ _SESSION_COLUMNS = (
     "status",
     "created_at",
     "updated_at",
+)
+_LEDGER_COLUMNS = (
+    "legacy_table",
+    "legacy_id",
+    "session_id",
+    "message_count",
+    "message_checksum",
+    "state_checksum",
+    "run_id",
+    "migrated_at",
 )
 _MESSAGE_COLUMNS = (
     "session_id",
@@ -92,6 +102,36 @@ def insert_messages(connection: Connection, sessions: Sequence[EncodedSession]) 
             _insert_statement(connection, "messages", _MESSAGE_COLUMNS), rows
         )
     return len(rows)
+
+
+def insert_ledger_entries(
+    connection: Connection,
+    legacy_table: str,
+    sessions: Sequence[EncodedSession],
+    run_id: int,
+    migrated_at: dt.datetime,
+) -> None:
+    """Insert one ledger entry per migrated session, with the checksums of what was written."""
+    if not sessions:
+        return
+
+    time = _time_parameter(connection)(migrated_at)
+    rows = [
+        (
+            legacy_table,
+            encoded.session.id,
+            encoded.session.id,
+            len(encoded.messages),
+            encoded.message_checksum,
+            encoded.state_checksum,
+            run_id,
+            time,
+        )
+        for encoded in sessions
+    ]
+    connection.exec_driver_sql(
+        _insert_statement(connection, "legacy_migration_ledger", _LEDGER_COLUMNS), rows
+    )
 
 
 def _insert_statement(connection: Connection, table: str, columns: Sequence[str]) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from medrecord.clock import resolve_time_zone, utc_now
 from medrecord.departments.registry import DepartmentRegistry
 from medrecord.errors import LegacyRowError
-from medrecord.legacy.bulk import insert_messages, insert_sessions
+from medrecord.legacy.bulk import insert_ledger_entries, insert_messages, insert_sessions
 from medrecord.legacy.encoding import EncodedSession, encode_session
 from medrecord.legacy.mapping import LegacyMapper, MappedSession, ProblemReason
 from medrecord.legacy.registry import legacy_mappers, select_mappers
@@ -309,7 +309,8 @@ class _Batch:
         if not self.report.dry_run:
             insert_sessions(connection, free)
             insert_messages(connection, free)
-            _insert_ledger(connection, table, free, self.report.run_id)
+            assert self.report.run_id is not None
+            insert_ledger_entries(connection, table, free, self.report.run_id, utc_now())
             _replace_quarantine(connection, table, ids, problems, self.report.run_id)
 
         self.table_report.rows += len(rows)
@@ -374,29 +375,6 @@ def _existing_sessions(connection: Connection, ids: Sequence[str]) -> dict[str, 
         for session_id, user_id, agent_type in connection.execute(statement):
             found[session_id] = (int(user_id), str(agent_type))
     return found
-
-
-def _insert_ledger(
-    connection: Connection, table: str, sessions: list[EncodedSession], run_id: int | None
-) -> None:
-    if not sessions:
-        return
-
-    now = utc_now()
-    rows = [
-        {
-            "legacy_table": table,
-            "legacy_id": encoded.session.id,
-            "session_id": encoded.session.id,
-            "message_count": len(encoded.messages),
-            "message_checksum": encoded.message_checksum,
-            "state_checksum": encoded.state_checksum,
-            "run_id": run_id,
-            "migrated_at": now,
-        }
-        for encoded in sessions
-    ]
-    connection.execute(insert(LEDGER), rows)
 
 
 def _replace_quarantine(
