@@ -824,6 +824,26 @@ def test_fixed_row_migrates_on_next_run(
     assert verify_migration(legacy_engine, registry=installed_registry).passed
 
 
+def test_deleted_row_leaves_quarantine(
+    legacy_engine: Engine, installed_registry: DepartmentRegistry
+) -> None:
+    deleted = legacy_id("deleted-later")
+    insert_legacy_rows(
+        legacy_engine,
+        DERMA_TABLE,
+        [derma_row(deleted, messages=[legacy_message("Doctor", "手臂痒", LEGACY_START)])],
+    )
+    migrate(legacy_engine, installed_registry)
+    assert quarantine_table(legacy_engine) == {("derma_sessions", deleted): "unknown_role"}
+
+    with legacy_engine.begin() as connection:
+        connection.execute(DERMA_TABLE.delete().where(DERMA_TABLE.c.id == deleted))
+    report = migrate(legacy_engine, installed_registry)
+
+    assert report.rows == 0
+    assert quarantine_table(legacy_engine) == {}
+
+
 # Table shapes
 
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
+from sqlalchemy import Connection, Engine, Table, delete, exists, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from medrecord.clock import resolve_time_zone, utc_now
@@ -171,6 +171,9 @@ def _migrate_table(
             mapper.table_name,
             ", ".join(columns.missing),
         )
+
+    if not report.dry_run:
+        _forget_deleted_rows(engine, mapper)
 
     batch = _Batch(mapper, columns, registry, zone, report, table_report, earlier)
     after_id: str | None = None
@@ -375,6 +378,24 @@ def _existing_sessions(connection: Connection, ids: Sequence[str]) -> dict[str, 
         for session_id, user_id, agent_type in connection.execute(statement):
             found[session_id] = (int(user_id), str(agent_type))
     return found
+
+
+def _forget_deleted_rows(engine: Engine, mapper: LegacyMapper) -> None:
+    """Delete quarantine entries whose legacy row no longer exists, in one statement."""
+    legacy = mapper.table
+    with _transaction(engine, write=True) as connection:
+        result = connection.execute(
+            delete(QUARANTINE).where(
+                QUARANTINE.c.legacy_table == mapper.table_name,
+                ~exists().where(legacy.c.id == QUARANTINE.c.legacy_id),
+            )
+        )
+    if result.rowcount:
+        logger.info(
+            "legacy table %s: removed %d quarantine entr(ies) of deleted rows",
+            mapper.table_name,
+            result.rowcount,
+        )
 
 
 def _replace_quarantine(
