@@ -281,6 +281,60 @@ def test_tampering_detected(
     assert report.to_dict()["totals"]["mismatched"] == 1
 
 
+def continue_session(engine: Engine, session_id: str) -> None:
+    """Add a turn to a migrated session, as the unified app does after the switch."""
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as connection:
+        for offset, (sender, content) in enumerate(
+            (("user", "还是很痒"), ("assistant", "持续几天了？"))
+        ):
+            connection.execute(
+                MESSAGES.insert().values(
+                    session_id=session_id,
+                    sender=sender,
+                    content=content,
+                    message_type="text",
+                    created_at=now + dt.timedelta(seconds=offset),
+                )
+            )
+        connection.execute(
+            update(SESSIONS)
+            .where(SESSIONS.c.id == session_id)
+            .values(
+                status="active",
+                last_message="持续几天了？",
+                updated_at=now,
+                agent_state={"chief_complaint": "手臂瘙痒", "symptoms": ["瘙痒"]},
+            )
+        )
+
+
+def test_continued_session_still_verifies(
+    migrated_engine: Engine, installed_registry: DepartmentRegistry
+) -> None:
+    continue_session(migrated_engine, DIAGNOSIS_COMPLETED_ID)
+
+    report = verify(migrated_engine, installed_registry)
+
+    totals = report.to_dict()["totals"]
+    assert report.passed
+    assert totals["verified"] == ROW_COUNT
+    assert totals["continued"] == 1
+
+
+def test_continued_session_with_changed_history_fails(
+    migrated_engine: Engine, installed_registry: DepartmentRegistry
+) -> None:
+    continue_session(migrated_engine, DIAGNOSIS_COMPLETED_ID)
+    swap_two_contents(migrated_engine)
+
+    report = verify(migrated_engine, installed_registry)
+
+    assert not report.passed
+    assert "message_count" in mismatch_kinds(report, DIAGNOSIS_COMPLETED_ID)
+    assert report.to_dict()["totals"]["continued"] == 0
+
+
 def test_deleted_legacy_row_reported(
     migrated_engine: Engine, installed_registry: DepartmentRegistry
 ) -> None:

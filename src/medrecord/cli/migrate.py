@@ -294,7 +294,8 @@ def _print_verification(report: VerificationReport) -> None:
             continue
         typer.echo(
             f"{table.legacy_table}: {table.rows} row(s), {table.verified} verified with "
-            f"{table.verified_messages} message(s), {table.quarantined} quarantined, "
+            f"{table.verified_messages} message(s) ({table.continued} continued since), "
+            f"{table.quarantined} quarantined, "
             f"{table.mismatched} mismatched, {table.orphaned} orphaned ledger entr(ies)"
         )
 

@@ -126,7 +126,9 @@ class TableVerification:
     """Counts of one legacy table in one verification.
 
     Each legacy row is ``verified`` (migrated and equal), ``quarantined`` or counted in
-    ``mismatched``. ``orphaned`` counts ledger entries whose legacy row no longer exists.
+    ``mismatched``. ``continued`` counts the verified sessions that have messages added
+    after the migration; they are checked on their migrated messages and lasting fields.
+    ``orphaned`` counts ledger entries whose legacy row no longer exists.
     ``max_updated_at`` is the latest legacy ``updated_at``; with ``rows`` it shows whether
     the table changed after the verification.
     """
@@ -137,6 +139,7 @@ class TableVerification:
     rows: int = 0
     verified: int = 0
     verified_messages: int = 0
+    continued: int = 0
     quarantined: int = 0
     mismatched: int = 0
     orphaned: int = 0
@@ -177,6 +180,7 @@ class VerificationReport:
                 "rows": sum(table.rows for table in self.tables),
                 "verified": sum(table.verified for table in self.tables),
                 "verified_messages": sum(table.verified_messages for table in self.tables),
+                "continued": sum(table.continued for table in self.tables),
                 "quarantined": self.quarantined,
                 "mismatched": sum(table.mismatched for table in self.tables),
                 "orphaned": sum(table.orphaned for table in self.tables),

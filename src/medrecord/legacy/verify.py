@@ -52,6 +52,8 @@ _SESSIONS = cast(Table, ChatSession.__table__)
 _MESSAGES = cast(Table, Message.__table__)
 
 _SESSION_FIELDS = ("user_id", "agent_type", "status", "last_message", "created_at", "updated_at")
+_LASTING_FIELDS = ("user_id", "agent_type", "created_at")
+"""The session fields that stay as migrated when the conversation goes on."""
 
 
 def verify_migration(
@@ -242,7 +244,7 @@ def _verify_batch(
                 mismatch(legacy_id, "not_migrated", "run 'medrecord migrate legacy'")
             continue
 
-        problems = _compare(
+        problems, continued = _compare(
             encoded, entry, sessions.get(entry.session_id), messages[entry.session_id]
         )
         if problems:
@@ -252,6 +254,7 @@ def _verify_batch(
         else:
             result.verified += 1
             result.verified_messages += len(mapped.messages)
+            result.continued += int(continued)
 
 
 def _messages_by_session(
@@ -292,12 +295,24 @@ def _compare(
     entry: Any,
     session: Any,
     messages: list[MessageFields],
-) -> list[tuple[str, str]]:
-    """Return (kind, detail) for each difference between a legacy row and its migration."""
+) -> tuple[list[tuple[str, str]], bool]:
+    """Return (kind, detail) for each difference between a legacy row and its migration.
+
+    The flag says whether the session was continued: it has more messages than the legacy
+    row, and its first ones are the migrated ones. Such a session is compared on its
+    migrated messages and on the fields a conversation never changes, because its state,
+    status, last message and update time belong to the new conversation.
+    """
     if session is None:
-        return [("session_missing", f"session {entry.session_id!r} of the ledger does not exist")]
+        missing = f"session {entry.session_id!r} of the ledger does not exist"
+        return [("session_missing", missing)], False
 
     mapped = encoded.session
+    legacy_count = len(encoded.messages)
+    continued = (
+        len(messages) > legacy_count
+        and message_checksum(messages[:legacy_count]) == encoded.message_checksum
+    )
     problems: list[tuple[str, str]] = []
     if (
         entry.state_checksum != encoded.state_checksum
@@ -310,16 +325,17 @@ def _compare(
             )
         )
 
+    compared = _LASTING_FIELDS if continued else _SESSION_FIELDS
     differing = [
         name
-        for name in _SESSION_FIELDS
+        for name in compared
         if _normalized(session[name]) != _normalized(getattr(mapped, name))
     ]
     if differing:
         problems.append(("session_fields", f"session field(s) differ: {', '.join(differing)}"))
 
     stored_state = session["agent_state"]
-    if state_checksum(stored_state) != encoded.state_checksum:
+    if not continued and state_checksum(stored_state) != encoded.state_checksum:
         stored = stored_state if isinstance(stored_state, dict) else {}
         keys = sorted(
             key
@@ -330,7 +346,9 @@ def _compare(
             ("state", f"agent_state differs in: {', '.join(keys) or 'the whole state'}")
         )
 
-    if len(messages) != len(encoded.messages):
+    if continued:
+        pass
+    elif len(messages) != legacy_count:
         problems.append(
             (
                 "message_count",
@@ -340,7 +358,7 @@ def _compare(
     elif message_checksum(messages) != encoded.message_checksum:
         problems.append(("message_checksum", "the messages differ in content, order or time"))
 
-    return problems
+    return problems, continued
 
 
 def _json_text(value: Any) -> str | None:
