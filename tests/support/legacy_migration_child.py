@@ -54,6 +54,12 @@ def parse_arguments(arguments: list[str]) -> argparse.Namespace:
         help="send SIGKILL to this process after the Nth progress callback",
     )
     parser.add_argument(
+        "--kill-after-copied-rows",
+        type=int,
+        metavar="N",
+        help="send SIGKILL to this process while it writes the Nth row of a PostgreSQL COPY",
+    )
+    parser.add_argument(
         "--wait-for-go",
         action="store_true",
         help="connect, print 'ready', and start migrating after a line arrives on stdin",
@@ -66,12 +72,30 @@ def kill_self() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def kill_inside_copy(row_number: int, counts: dict[str, int]) -> None:
+    """Make the Nth row written to any COPY of this process end it, mid-statement.
+
+    COPY is not a cursor execution, so SQLAlchemy's statement events never see it.
+    """
+    import psycopg
+
+    write_row = psycopg.Copy.write_row
+
+    def counting_write_row(copy: psycopg.Copy, row: Any) -> None:
+        counts["copied_rows"] += 1
+        if counts["copied_rows"] == row_number:
+            kill_self()
+        write_row(copy, row)
+
+    psycopg.Copy.write_row = counting_write_row  # type: ignore[method-assign]
+
+
 def main(arguments: list[str]) -> int:
     options = parse_arguments(arguments)
     engine = create_engine(os.environ[DATABASE_URL_ENV])
     registry = load_departments()
     prefix = options.statement_prefix.strip().upper()
-    counts = {"statements": 0, "progress_calls": 0}
+    counts = {"statements": 0, "progress_calls": 0, "copied_rows": 0}
 
     def count_statement(*event_arguments: Any) -> None:
         statement = str(event_arguments[2])
@@ -85,6 +109,9 @@ def main(arguments: list[str]) -> int:
         counts["progress_calls"] += 1
         if counts["progress_calls"] == options.kill_after_progress:
             kill_self()
+
+    if options.kill_after_copied_rows is not None:
+        kill_inside_copy(options.kill_after_copied_rows, counts)
 
     if options.wait_for_go:
         with engine.connect() as connection:
