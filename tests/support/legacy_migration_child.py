@@ -87,7 +87,7 @@ def kill_inside_copy(row_number: int, counts: dict[str, int]) -> None:
             kill_self()
         write_row(copy, row)
 
-    psycopg.Copy.write_row = counting_write_row  # type: ignore[method-assign]
+    psycopg.Copy.write_row = counting_write_row  # type: ignore[method-assign, assignment]
 
 
 def main(arguments: list[str]) -> int:
