@@ -162,8 +162,11 @@ class MediaStore:
 
     def path_of(self, image: DecodedImage) -> Path:
         """Return the file of an image."""
-        extension = IMAGE_EXTENSIONS[image.mime_type]
-        return self.directory / image.sha256[:2] / f"{image.sha256}{extension}"
+        return self.path_for(image.sha256, image.mime_type)
+
+    def path_for(self, sha256: str, mime_type: str) -> Path:
+        """Return the file of the image with this digest and type."""
+        return self.directory / sha256[:2] / f"{sha256}{IMAGE_EXTENSIONS[mime_type]}"
 
     def save(self, image: DecodedImage) -> Path:
         """Write an image unless a file with its digest exists; return its path.

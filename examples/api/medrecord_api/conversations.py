@@ -23,6 +23,7 @@ from medrecord_api.pagination import MessageKey, SessionKey
 from medrecord_api.state_updates import merge_state
 
 __all__ = [
+    "find_image",
     "PARTIAL_REASON_DISCONNECTED",
     "count_messages",
     "create_session",
@@ -95,6 +96,22 @@ def count_messages(db: DatabaseSession, session_id: str) -> int:
     """Return the number of messages of a session."""
     statement = select(func.count()).select_from(Message).where(Message.session_id == session_id)
     return int(db.scalar(statement) or 0)
+
+
+def find_image(db: DatabaseSession, *, session_id: str, sha256: str) -> dict[str, Any] | None:
+    """Return the attachment entry of an image with this digest in a session, or None."""
+    statement = select(Message.attachments).where(
+        Message.session_id == session_id, Message.attachments.is_not(None)
+    )
+    for attachments in db.scalars(statement):
+        for entry in attachments if isinstance(attachments, list) else ():
+            if (
+                isinstance(entry, dict)
+                and entry.get("type") == "image"
+                and entry.get("sha256") == sha256
+            ):
+                return entry
+    return None
 
 
 def page_messages(

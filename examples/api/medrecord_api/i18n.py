@@ -41,6 +41,10 @@ PROBLEMS: Mapping[str, Mapping[Locale, tuple[str, str]]] = {
         "zh-CN": ("会话不存在", "未找到会话 {session_id}。"),
         "en": ("Session not found", "Session {session_id} was not found."),
     },
+    "attachment_not_found": {
+        "zh-CN": ("附件不存在", "会话 {session_id} 中没有摘要为 {sha256} 的图片。"),
+        "en": ("Attachment not found", "Session {session_id} has no image with digest {sha256}."),
+    },
     "event_not_found": {
         "zh-CN": ("病历事件不存在", "未找到病历事件 {event_id}。"),
         "en": ("Medical event not found", "Medical event {event_id} was not found."),

@@ -6,16 +6,19 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse
 from sse_starlette import EventSourceResponse
 
 from medrecord.departments import Department, DepartmentRegistry
 from medrecord.errors import UnknownDepartmentError
 from medrecord.models import ChatSession, Message
 from medrecord.state import read_agent_state
+from medrecord_api.attachments import IMAGE_EXTENSIONS
 from medrecord_api.auth import Context, CurrentUser
 from medrecord_api.conversations import (
     count_messages,
     create_session,
+    find_image,
     load_owned_session,
     page_messages,
     page_sessions,
@@ -216,6 +219,50 @@ def list_messages_route(
         last = rows[-1]
         next_cursor = encode_cursor("messages", last.created_at.isoformat(), last.id)
     return MessagePage(items=[_message_out(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{session_id}/attachments/{sha256}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The image, with its type as uploaded.",
+            "content": {mime_type: {} for mime_type in IMAGE_EXTENSIONS},
+        },
+        **problem_responses(401, 404, 422),
+    },
+    summary="Download an image of a session",
+)
+def get_attachment_route(
+    session_id: SessionIdPath,
+    sha256: Annotated[
+        str,
+        Path(
+            pattern=r"^[0-9a-f]{64}$",
+            description="SHA-256 of the image, as in the message's attachments.",
+        ),
+    ],
+    user_id: CurrentUser,
+    context: Context,
+) -> FileResponse:
+    """Return an image that a message of the session carries, by its SHA-256 digest."""
+    with context.database() as db:
+        load_owned_session(db, user_id=user_id, session_id=session_id)
+        entry = find_image(db, session_id=session_id, sha256=sha256)
+
+    mime_type = entry.get("mime_type") if entry is not None else None
+    if mime_type not in IMAGE_EXTENSIONS:
+        raise ApiError("attachment_not_found", 404, {"session_id": session_id, "sha256": sha256})
+
+    path = context.media.path_for(sha256, str(mime_type))
+    if not path.is_file():
+        logger.warning(
+            "image %s of session %s is listed but missing from the media directory",
+            sha256,
+            session_id,
+        )
+        raise ApiError("attachment_not_found", 404, {"session_id": session_id, "sha256": sha256})
+    return FileResponse(path, media_type=str(mime_type))
 
 
 @router.post(
