@@ -36,7 +36,7 @@ from pydantic import (
     ValidationError,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DatabaseSession
 
@@ -45,7 +45,6 @@ from medrecord.errors import ImportLineError, UnknownDepartmentError
 from medrecord.json_values import contains_nul, json_kind
 from medrecord.models.chat_session import ChatSession
 from medrecord.models.message import Message, MessageType, Sender
-from medrecord.models.types import json_type
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -338,11 +337,7 @@ def _write_batch(
         )
 
     if messages:
-        statement = insert(_MESSAGES).values(
-            attachments=bindparam("attachments", type_=json_type()),
-            metadata=bindparam("metadata", type_=json_type()),
-        )
-        database.execute(statement, messages)
+        database.execute(insert(_MESSAGES), messages)
 
     report.imported += len(inserted)
     report.imported_messages += len(messages)
@@ -363,7 +358,6 @@ def _insert_sessions(database: DatabaseSession, batch: list[_PendingSession]) ->
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         dialect_insert(table)
-        .values(agent_state=bindparam("agent_state", type_=json_type()))
         .on_conflict_do_nothing(index_elements=[table.c.id])
         .returning(table.c.id)
     )

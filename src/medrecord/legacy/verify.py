@@ -73,11 +73,7 @@ def verify_migration(
     """
     if batch_size < 1:
         raise ValueError(f"invalid batch size {batch_size}: read at least 1 row per batch")
-    zone = (
-        legacy_time_zone
-        if isinstance(legacy_time_zone, dt.tzinfo)
-        else resolve_time_zone(legacy_time_zone)
-    )
+    zone = resolve_time_zone(legacy_time_zone)
     mappers = select_mappers(legacy_mappers(registry), only)
     require_bookkeeping(engine)
 
