@@ -182,10 +182,10 @@ class LegacyMigrationError(MedrecordError):
 
 
 class LegacyRowError(LegacyMigrationError):
-    """A legacy row cannot be mapped to a session; it is quarantined with ``reason``.
+    """A legacy row cannot be mapped to a session, so it is quarantined with ``reason``.
 
-    ``reason`` is a stable code such as ``"unknown_role"``; ``detail`` says what is wrong
-    and where, naming fields and message positions but quoting no chat text.
+    ``reason`` is a stable code such as ``"unknown_role"``. ``detail`` describes what is
+    wrong and where, naming fields and message positions but quoting no chat text.
     """
 
     def __init__(self, legacy_table: str, legacy_id: str, reason: str, detail: str) -> None:

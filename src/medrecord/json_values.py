@@ -23,7 +23,7 @@ def json_kind(value: Any) -> str:
 
 
 def contains_nul(value: Any) -> bool:
-    """Say whether a string anywhere in the value holds a NUL character.
+    """Return whether a string anywhere in the value contains a NUL character.
 
     PostgreSQL cannot store NUL in text or JSONB, so such a value would fail the whole
     statement that writes it.

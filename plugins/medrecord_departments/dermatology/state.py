@@ -22,7 +22,7 @@ class DermatologyState(AgentState):
     """Dermatology state: where the skin problem is, photo analyses and care advice.
 
     ``report_interpretations`` are readings of uploaded test reports, as objects whose
-    fields the legacy agent chose; ``current_task`` and ``awaiting_image`` are where the
+    fields the legacy agent chose. ``current_task`` and ``awaiting_image`` record where the
     agent was in the conversation.
     """
 

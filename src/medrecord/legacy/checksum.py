@@ -71,7 +71,7 @@ def _as_stored(value: Any) -> Any:
 def message_checksum(messages: Iterable[MessageFields]) -> str:
     """Return the SHA-256 of messages in order; any change of order, count or field changes it.
 
-    Each message contributes its fields separated by U+001F, which JSON text never holds
+    Each message contributes its fields separated by U+001F, which JSON text never contains
     unescaped, and its content last with its length before it, so no two different
     messages hash alike.
     """

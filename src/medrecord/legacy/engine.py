@@ -60,7 +60,7 @@ _MESSAGES = cast(Table, Message.__table__)
 
 @dataclass(frozen=True)
 class MigrationProgress:
-    """Where a run is: rows of ``legacy_table`` processed so far, out of ``total``."""
+    """Progress of a run: rows of ``legacy_table`` processed so far, out of ``total``."""
 
     legacy_table: str
     processed: int
@@ -84,7 +84,7 @@ def migrate_legacy(
 
     ``only`` limits the run to the named sources (``"derma"``, ``"diagnosis"``).
     Legacy times without an offset are read in ``legacy_time_zone``. With ``dry_run``
-    nothing is written: the report says what would be migrated and every problem found.
+    nothing is written: the report lists what would be migrated and every problem found.
     The engine commits each batch itself, so pass an engine, not a session; the legacy
     tables are only read. Running it again adds nothing that is already migrated.
     """
@@ -201,8 +201,8 @@ def _run_batch(
     """Read and migrate the rows after ``after_id`` in one transaction; return the rows read.
 
     A session id that another writer inserts between the lookup and the insert fails the
-    batch with an integrity error; the batch is then run again, and the lookup finds the
-    id and quarantines its row.
+    batch with an integrity error. The batch then runs again, so the lookup finds the id
+    and quarantines its row.
     """
     for attempt in range(1, BATCH_ATTEMPTS + 1):
         try:
@@ -291,15 +291,15 @@ class _Batch:
                 problems.append(QuarantinedRow(table, legacy_id, error.reason, error.detail))
 
         candidate_ids = [encoded.session.id for encoded in candidates]
-        taken = _existing_sessions(connection, candidate_ids)
+        sessions_in_use = _existing_sessions(connection, candidate_ids)
         if self.report.dry_run:
             # Nothing was written for the tables before this one, so look up their ids.
             for earlier in self.earlier:
                 for session_id, holder in earlier.owners(connection, candidate_ids).items():
-                    taken.setdefault(session_id, holder)
+                    sessions_in_use.setdefault(session_id, holder)
         free: list[EncodedSession] = []
         for encoded in candidates:
-            owner = taken.get(encoded.session.id)
+            owner = sessions_in_use.get(encoded.session.id)
             if owner is None:
                 free.append(encoded)
             else:
@@ -322,7 +322,7 @@ class _Batch:
     def owners(self, connection: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
         """Return (user id, department) of this table's rows with these ids that would migrate.
 
-        A dry run of a later table asks this, because nothing was written for this one.
+        A dry run of a later table calls this, because nothing was written for this one.
         Rows that would be quarantined leave their id free, as in a real run.
         """
         found: dict[str, tuple[int, str]] = {}

@@ -1,7 +1,7 @@
 """Mapping one legacy row to a unified session, its agent state and its messages.
 
 A :class:`LegacyMapper` describes one legacy table: which columns form the agent state,
-which column holds the last reply, and which legacy task types exist. Department plugins
+which column contains the last reply, and which legacy task types exist. Department plugins
 return mappers from the ``medrecord_legacy_mappers`` hook. :meth:`LegacyMapper.map_row`
 either returns a :class:`MappedSession` or raises :class:`~medrecord.errors.LegacyRowError`
 with a stable reason code; it never guesses a value it cannot read.
@@ -42,7 +42,7 @@ MAX_REPORTED_ERRORS = 3
 
 
 class ProblemReason(enum.StrEnum):
-    """Why a legacy row was quarantined instead of migrated."""
+    """Reason code of a legacy row that was quarantined instead of migrated."""
 
     INVALID_JSON = "invalid_json"
     INVALID_SESSION = "invalid_session"
@@ -77,7 +77,7 @@ class MappedMessage:
     """One legacy message as a ``messages`` row.
 
     ``metadata`` keeps what the row has no column for, under ``"legacy"``: the legacy
-    ``task_type`` and any other keys of the legacy message (``"fields"``); it is None when
+    ``task_type`` and any other keys of the legacy message (``"fields"``). It is None when
     there is nothing to keep.
     """
 
@@ -108,14 +108,16 @@ class MappedSession:
 def read_legacy_time(value: Any, zone: dt.tzinfo) -> dt.datetime:
     """Return a legacy time as aware UTC; a time without an offset is read in ``zone``.
 
-    Accepts a datetime or an ISO 8601 string. Numbers are refused: seconds and
-    milliseconds since the epoch cannot be told apart. Raises ValueError naming the value.
+    Accepts a datetime or an ISO 8601 string. Numbers are rejected, because
+    seconds and milliseconds since the epoch look alike. Raises ValueError naming the value.
     """
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"unparsable time {value!r}; expected ISO 8601") from None
+            raise ValueError(
+                f"invalid time {value!r}; write it in ISO 8601, such as 2024-05-01T10:00:00"
+            ) from None
     elif isinstance(value, dt.datetime):
         parsed = value
     else:
@@ -132,7 +134,7 @@ def read_legacy_time(value: Any, zone: dt.tzinfo) -> dt.datetime:
 
 @dataclass(frozen=True)
 class LegacyMapper:
-    """How the rows of one legacy table become unified sessions.
+    """Mapping of the rows of one legacy table to unified sessions.
 
     ``name`` is the short name the command line's ``--only`` takes (``"derma"``);
     ``department`` the code of the department the sessions belong to. ``state_columns``
@@ -159,7 +161,7 @@ class LegacyMapper:
     def map_row(
         self, row: Mapping[str, Any], *, department: Department, legacy_time_zone: dt.tzinfo
     ) -> MappedSession:
-        """Map one legacy row, or raise :class:`LegacyRowError` saying what is wrong.
+        """Map one legacy row, or raise :class:`LegacyRowError` that names the problem.
 
         ``row`` maps column names to decoded values; a column the table lacks is absent
         or None. Subclasses may override this to read differently shaped tables.
@@ -300,11 +302,11 @@ class LegacyMapper:
         role = item.get("role")
         sender = _SENDERS.get(role.strip().lower()) if isinstance(role, str) else None
         if sender is None:
-            shown = repr(role) if isinstance(role, str | None) else f"a {json_kind(role)}"
+            received = repr(role) if isinstance(role, str | None) else f"a {json_kind(role)}"
             raise self._problem(
                 legacy_id,
                 ProblemReason.UNKNOWN_ROLE,
-                f"{where} has role {shown}; expected 'user' or 'assistant'",
+                f"{where} has role {received}; expected 'user' or 'assistant'",
             )
 
         task_type = item.get("task_type")
@@ -358,11 +360,13 @@ class LegacyMapper:
         message_type = self.task_types.get(task_type) if isinstance(task_type, str) else None
         if message_type is None:
             known = ", ".join(repr(name) for name in sorted(self.task_types))
-            shown = repr(task_type) if isinstance(task_type, str) else f"a {json_kind(task_type)}"
+            received = (
+                repr(task_type) if isinstance(task_type, str) else f"a {json_kind(task_type)}"
+            )
             raise self._problem(
                 legacy_id,
                 ProblemReason.UNKNOWN_TASK_TYPE,
-                f"{where} has task_type {shown}; known task types: {known}",
+                f"{where} has task_type {received}; known task types: {known}",
             )
         return message_type
 

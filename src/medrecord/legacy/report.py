@@ -1,4 +1,4 @@
-"""What a migration, a verification and a retirement report, as data and as JSON."""
+"""Reports of a migration, a verification and a retirement, as data and as JSON."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class QuarantinedRow:
 class TableMigration:
     """Counts of one legacy table in one migration run.
 
-    ``rows`` is how many legacy rows were read; each was either ``migrated`` (or, in a dry
+    ``rows`` is how many legacy rows were read. Each was either ``migrated`` (or, in a dry
     run, would be), ``already_migrated`` by an earlier run, or ``quarantined``.
     ``missing_columns`` are mapper columns the table lacks (read as empty);
     ``unmapped_columns`` are table columns no mapper reads. ``present`` is False when the

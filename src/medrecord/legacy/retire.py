@@ -1,8 +1,8 @@
 """Retiring the legacy tables: renaming them to ``*_deprecated`` once verification passed.
 
-Nothing is dropped. The rename is refused unless the newest verification passed, no
+Nothing is dropped. The rename is rejected unless the newest verification passed, no
 migration ran after it, and the legacy tables still have the row count and latest
-``updated_at`` the verification saw; quarantined rows need explicit consent.
+``updated_at`` the verification saw. Quarantined rows need explicit consent.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def retire_legacy(
 ) -> RetirementReport:
     """Rename every legacy table to ``<name>_deprecated`` in one transaction.
 
-    Raises :class:`MigrationNotVerifiedError` saying why when the migration is not
-    verified as it stands now. The renamed tables keep every row; renaming them back
+    Raises :class:`MigrationNotVerifiedError` with the reason when the migration is not
+    verified in its current state. The renamed tables keep every row; renaming them back
     undoes this step.
     """
     require_bookkeeping(engine)

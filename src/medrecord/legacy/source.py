@@ -81,8 +81,8 @@ def latest_update(
 ) -> str | None:
     """Return the highest ``updated_at`` of the table as text, or None without the column.
 
-    It is compared, not parsed: on SQLite the stored text is read as it is, so a
-    malformed time in some row cannot fail the read.
+    The value is only compared, never parsed. On SQLite it is read as the stored text, so
+    a malformed time in some row cannot fail the read.
     """
     if "updated_at" not in columns.present:
         return None

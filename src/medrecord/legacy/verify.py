@@ -294,7 +294,7 @@ def _compare(
 ) -> tuple[list[tuple[str, str]], bool]:
     """Return (kind, detail) for each difference between a legacy row and its migration.
 
-    The flag says whether the session was continued: it has more messages than the legacy
+    The flag is True when the session was continued: it has more messages than the legacy
     row, and its first ones are the migrated ones. Such a session is compared on its
     migrated messages and on the fields a conversation never changes, because its state,
     status, last message and update time belong to the new conversation.

@@ -1,9 +1,10 @@
 """Bookkeeping tables of the legacy migration: runs, the ledger and the quarantine.
 
 ``legacy_migration_ledger`` has one row per legacy row that was migrated, written in the
-same transaction as its session and messages, so a legacy row is migrated exactly once.
-``legacy_migration_quarantine`` holds the legacy rows that could not be migrated, with the
-reason, as of the latest run that read them. ``legacy_migration_runs`` records every
+same transaction as its session and messages. Its primary key is the legacy table and id,
+so a legacy row is migrated at most once. ``legacy_migration_quarantine`` contains the
+legacy rows that could not be migrated, with the reason, as of the latest run that read
+them. ``legacy_migration_runs`` records every
 migration, verification and retirement with its report.
 """
 

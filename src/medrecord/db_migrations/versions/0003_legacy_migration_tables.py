@@ -1,8 +1,8 @@
 """Add the bookkeeping tables of the legacy migration.
 
-``legacy_migration_runs`` records each migration, verification and retirement;
+``legacy_migration_runs`` records each migration, verification and retirement.
 ``legacy_migration_ledger`` maps each migrated legacy row to its session, which is what
-makes a second migration run add nothing; ``legacy_migration_quarantine`` lists the legacy
+makes a second migration run add nothing. ``legacy_migration_quarantine`` lists the legacy
 rows that could not be migrated, with the reason. The legacy tables themselves are not
 touched.
 
